@@ -1,0 +1,82 @@
+// Public API of the engine layer: load a .tflite model once, run it on XNNPACK from one runtime per thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/graph.h"
+
+namespace posestream::engine {
+
+// Every load-time failure: a truncated, corrupt, wrong-type or unsupported file. The message names the
+// file and the op or tensor at fault, e.g.
+// "pose_detection.tflite: op 17 DEPTHWISE_CONV_2D: input tensor #42 has 3 dims, expected 4".
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses and validates a .tflite flatbuffer, folds DENSIFY and DEQUANTIZE into float constants.
+// `name` is used in error messages only. Does not retain `bytes`. Throws ModelError.
+Graph read_tflite(std::span<const uint8_t> bytes, const std::string& name);
+Graph read_tflite_file(const std::filesystem::path& path);
+
+// An immutable loaded model. Safe to share between threads; runtimes keep it alive.
+class Model {
+ public:
+  static std::shared_ptr<const Model> load(const std::filesystem::path& path);  // Throws ModelError.
+  static std::shared_ptr<const Model> from_graph(Graph graph);                   // Throws ModelError.
+
+  const Graph& graph() const { return graph_; }
+  const std::string& name() const { return graph_.name; }
+  // Multiply-accumulate count of one invoke with all outputs computed.
+  int64_t macs() const { return macs_; }
+
+  explicit Model(Graph graph);  // Prefer load()/from_graph(); validates shapes, throws ModelError.
+
+ private:
+  Graph graph_;
+  int64_t macs_ = 0;
+};
+
+struct RuntimeOptions {
+  int threads = 1;  // Threads of this runtime's own pool; 1 runs on the calling thread only.
+  // Model outputs to compute, by tensor name; empty computes all. Ops that feed none of them are skipped.
+  std::vector<std::string> outputs;
+};
+
+// One XNNPACK runtime over a shared Model: owns the packed weights and activation buffers.
+// Not thread-safe: use one per thread. Creation packs weights (milliseconds): create once, reuse.
+class Runtime {
+ public:
+  explicit Runtime(std::shared_ptr<const Model> model, RuntimeOptions options = {});  // Throws ModelError.
+  ~Runtime();
+  Runtime(Runtime&&) noexcept;
+  Runtime& operator=(Runtime&&) noexcept;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  const Model& model() const;
+  size_t input_count() const;
+  size_t output_count() const;  // Outputs this runtime computes (the requested subset, in file order).
+  std::span<float> input(size_t i);
+  std::span<float> input(std::string_view name);
+  std::span<const float> output(size_t i) const;
+  std::span<const float> output(std::string_view name) const;
+  const Tensor& input_tensor(size_t i) const;
+  const Tensor& output_tensor(size_t i) const;
+
+  void invoke();  // Throws ModelError if XNNPACK fails.
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace posestream::engine
