@@ -53,12 +53,20 @@ struct OpOptions {
   int32_t axis = 0;                         // CONCATENATION (may be negative in the file; normalized >= 0)
   int32_t block_size = 1;                   // DEPTH_TO_SPACE
   bool keep_dims = false;                   // MEAN
+  // Parameters that the file stores as constant int32 input tensors. The reader moves them here and
+  // drops those tensors from Operation::inputs, so every input of every op is a float tensor.
+  std::vector<int32_t> axes;      // MEAN: reduction axes, normalized >= 0, sorted, without repeats.
+  std::vector<int32_t> paddings;  // PAD: {before, after} per input dimension, flattened: 2 * rank values.
+  // RESHAPE's optional shape input and RESIZE_BILINEAR's size input are dropped too: the output
+  // tensor's shape is the new shape / [N, new height, new width, C] (checked against them at load).
 };
 
 struct Operation {
   OpType type;
   int32_t index = 0;             // Position in the file's operator list, for error messages.
-  std::vector<int32_t> inputs;   // Tensor indices; -1 marks an omitted optional input (e.g. no bias).
+  // Tensor indices, all float tensors; -1 marks an omitted optional input (e.g. no bias). Int32
+  // parameter inputs (MEAN axes, PAD paddings, RESHAPE shape, RESIZE_BILINEAR size) are not listed.
+  std::vector<int32_t> inputs;
   std::vector<int32_t> outputs;
   OpOptions options;
 };
