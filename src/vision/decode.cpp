@@ -104,9 +104,11 @@ HeaderResult read_jpeg_header(tjhandle handle, std::span<const uint8_t> bytes, i
   int subsampling = 0;
   const int status = tjDecompressHeader3(handle, bytes.data(), static_cast<unsigned long>(bytes.size()),
                                          &width, &height, &subsampling, &colorspace);
-  const bool usable_warning = tjGetErrorCode(handle) == TJERR_WARNING && width > 0 && height > 0;
-  if (status != 0 && !usable_warning) {
-    const std::string message = tjGetErrorStr2(handle);
+  // A stream that ends before its frame header reads as "tables only": status 0, sizes left untouched.
+  const bool has_size = width > 0 && height > 0;
+  const bool warned = tjGetErrorCode(handle) == TJERR_WARNING;
+  if (!has_size || (status != 0 && !warned)) {
+    const std::string message = status != 0 || warned ? tjGetErrorStr2(handle) : "no frame header";
     const bool truncated = message.find("remature end") != std::string::npos;
     result.error = (truncated ? "truncated JPEG header (" : "invalid JPEG header (") + message + ")";
     return result;
