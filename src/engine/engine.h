@@ -71,6 +71,8 @@ class Runtime {
   std::span<const float> output(std::string_view name) const;
   const Tensor& input_tensor(size_t i) const;
   const Tensor& output_tensor(size_t i) const;
+  // Multiply-accumulate count of one invoke of this runtime (only the ops its outputs need).
+  int64_t macs() const;
 
   void invoke();  // Throws ModelError if XNNPACK fails.
 
