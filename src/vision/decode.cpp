@@ -85,6 +85,12 @@ HeaderResult read_png_header(std::span<const uint8_t> bytes) {
                    std::to_string(color_type);
     return result;
   }
+  // PNG defines only compression 0, filter 0 and interlace 0 (none) or 1 (Adam7).
+  if (bytes[26] != 0 || bytes[27] != 0 || bytes[28] > 1) {
+    result.error = "invalid PNG: IHDR compression " + std::to_string(bytes[26]) + ", filter " +
+                   std::to_string(bytes[27]) + ", interlace " + std::to_string(bytes[28]);
+    return result;
+  }
   result.header.width = static_cast<int>(width);
   result.header.height = static_cast<int>(height);
   return result;

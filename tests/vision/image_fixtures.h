@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -67,18 +68,19 @@ class PngWriter {
     return png;
   }
 
- private:
-  static void put32(std::vector<uint8_t>& out, uint32_t value) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
-  }
-
-  static uint32_t crc32(const std::vector<uint8_t>& bytes) {
+  // PNG's chunk CRC (ISO 3309 / zlib crc32) over `bytes`.
+  static uint32_t crc32(std::span<const uint8_t> bytes) {
     uint32_t crc = 0xFFFFFFFFu;
     for (uint8_t byte : bytes) {
       crc ^= byte;
       for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
     return crc ^ 0xFFFFFFFFu;
+  }
+
+ private:
+  static void put32(std::vector<uint8_t>& out, uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
   }
 
   static void chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_t>& data) {
@@ -138,6 +140,20 @@ inline void patch_png_size(std::vector<uint8_t>& png, uint32_t width, uint32_t h
   for (int i = 0; i < 4; ++i) {
     png[16 + i] = static_cast<uint8_t>(width >> (24 - 8 * i));
     png[20 + i] = static_cast<uint8_t>(height >> (24 - 8 * i));
+  }
+}
+
+// Rewrites every complete chunk's CRC so that a mutated PNG gets past libpng's CRC check and into the
+// decoder proper. Stops at the first chunk whose length runs past the end.
+inline void fix_png_crcs(std::vector<uint8_t>& png) {
+  size_t offset = 8;
+  while (offset + 12 <= png.size()) {
+    const uint32_t length = (uint32_t{png[offset]} << 24) | (uint32_t{png[offset + 1]} << 16) |
+                            (uint32_t{png[offset + 2]} << 8) | uint32_t{png[offset + 3]};
+    if (length > png.size() - offset - 12) return;
+    const uint32_t crc = PngWriter::crc32(std::span(png).subspan(offset + 4, length + 4));
+    for (int i = 0; i < 4; ++i) png[offset + 8 + length + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+    offset += 12 + length;
   }
 }
 
