@@ -332,10 +332,16 @@ DecodeResult decode_image(std::span<const uint8_t> bytes, const DecodeLimits& li
     result.error = "empty input";
     return result;
   }
-  switch (sniff_format(bytes)) {
-    case ImageFormat::jpeg: return decode_jpeg(bytes, limits);
-    case ImageFormat::png: return decode_png(bytes, limits);
-    case ImageFormat::unknown: break;
+  result.format = sniff_format(bytes);
+  try {
+    switch (result.format) {
+      case ImageFormat::jpeg: return decode_jpeg(bytes, limits);
+      case ImageFormat::png: return decode_png(bytes, limits);
+      case ImageFormat::unknown: break;
+    }
+  } catch (const std::exception& error) {  // std::bad_alloc within the limits, or an OpenCV exception.
+    result.error = std::string(format_name(result.format)) + " decode failed: " + error.what();
+    return result;
   }
   result.error = unknown_format_error(bytes);
   return result;
