@@ -1,0 +1,37 @@
+// Loading a hand model variant, and the per-worker HandRuntimes and per-stream HandTracker that hold it.
+#include <string>
+
+#include "hands/hand_landmarks.h"
+#include "hands/hands.h"
+#include "hands/palm_detector.h"
+
+namespace posestream::hands {
+
+HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel variant) {
+  const std::string suffix = variant == HandModel::lite ? "lite" : "full";
+  HandModels models;
+  models.variant = variant;
+  models.palm_detector = engine::Model::load(models_dir / ("palm_detection_" + suffix + ".tflite"));
+  models.landmarks = engine::Model::load(models_dir / ("hand_landmark_" + suffix + ".tflite"));
+  return models;
+}
+
+HandRuntimes::HandRuntimes(const HandModels& models, int threads) : variant_(models.variant) {
+  if (models.palm_detector == nullptr || models.landmarks == nullptr) {
+    throw HandError("hands: HandModels without a palm detector or landmark model");
+  }
+  if (threads < 1) {
+    throw HandError("hands: threads must be >= 1, got " + std::to_string(threads));
+  }
+  palm_detector_ = std::make_unique<PalmDetector>(models.palm_detector, threads);
+  landmark_detector_ = std::make_unique<HandLandmarkDetector>(models.landmarks, threads);
+}
+
+HandRuntimes::~HandRuntimes() = default;
+HandRuntimes::HandRuntimes(HandRuntimes&&) noexcept = default;
+HandRuntimes& HandRuntimes::operator=(HandRuntimes&&) noexcept = default;
+
+HandTracker::HandTracker(const HandModels& models, HandOptions options, int threads)
+    : options_(options), runtimes_(models, threads) {}
+
+}  // namespace posestream::hands

@@ -1,0 +1,169 @@
+// Public API of the hands layer: MediaPipe Tasks' HandLandmarker on our engine, plus a pose-assisted mode.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "vision/crop.h"
+#include "vision/filters.h"
+#include "vision/geometry.h"
+#include "vision/image.h"
+
+namespace posestream::hands {
+
+// What track_hands does, per call:
+//
+// Without pose landmarks it reproduces tasks-vision 1.1.0's HandLandmarker
+// (tasks/cc/vision/hand_landmarker/hand_landmarker_graph.cc):
+//   - static_image_mode (IMAGE): the palm detector runs on every image; its hand ROIs, best palm first,
+//     are clipped to max_num_hands; the landmark model runs on each; then deduplication.
+//   - otherwise (VIDEO): the palm detector runs unless the previous call tracked >= max_num_hands hands.
+//     HandAssociation keeps every ROI tracked from the previous frame's landmarks and adds a palm ROI
+//     only if its axis-aligned IoU with every ROI kept so far is <= min_tracking_iou (the tracked ROI
+//     wins, the opposite of the pose graph); clip to max_num_hands; landmarks; deduplication. The
+//     surviving hands' next-frame ROIs (from their unsmoothed landmarks) are what the next call tracks.
+//   - Tasks-only details kept: the palm ROI's rotation target is 90 *radians* (tasks-vision stores 90 in
+//     a radians field; the legacy graphs use pi/2); handedness is "Right" with score p for the model's
+//     raw output p > 0.5, else "Left" with 1 - p (the reverse of the legacy handedness.txt order);
+//     landmark deduplication (HandLandmarksDeduplicationCalculator); no smoothing.
+//
+// With pose landmarks (the 33 image landmarks of one body, normalized, with visibility, e.g. from our
+// PoseTracker) the palm detector never runs: the body tells where the hands are. Each hand keeps tracking
+// from its own previous landmarks; for each wrist whose pose visibility is > 0.1 a ROI is derived from
+// the pose's wrist, index and pinky as MediaPipe's holistic graph does (vision::hand_roi_from_pose), and
+// is added only where no tracked hand already is (the same association, so a tracked ROI wins). This
+// departs from MediaPipe's hand graph, which runs the palm detector on every frame where fewer than
+// max_num_hands hands are tracked (i.e. almost always when one hand is in view with max_num_hands 2).
+// In static_image_mode the pose ROIs are the only ROIs.
+//
+// Output order: tracked hands first (in the order they were first found), then new ones (palms best
+// first, or the pose's left wrist before its right).
+
+enum class HandModel { lite, full };
+
+struct HandOptions {
+  HandModel model = HandModel::full;
+  int max_num_hands = 2;                  // >= 1.
+  float min_detection_confidence = 0.5f;  // Palm score; a palm scoring below it is dropped.
+  float min_presence_confidence = 0.5f;   // Hand flag; a hand is kept if its flag is > this.
+  // Tasks' minTrackingConfidence: not a score but the IoU above which a new ROI is taken for a hand
+  // already tracked. In (0, 1].
+  float min_tracking_iou = 0.5f;
+  // One Euro smoothing of the returned landmarks (never of the tracking ROIs). Off by default so that
+  // results stay comparable with MediaPipe, which does not smooth hands.
+  bool smoothing = false;
+  bool static_image_mode = false;
+};
+
+// Every failure of the hands layer at its boundary: an unreadable model, an invalid image or option, a
+// pose landmark list of the wrong size. The message names the stage and the bad value.
+class HandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The two models of one variant, loaded once per process and shared by every worker.
+struct HandModels {
+  HandModel variant = HandModel::full;
+  std::shared_ptr<const engine::Model> palm_detector;  // palm_detection_{lite,full}.tflite
+  std::shared_ptr<const engine::Model> landmarks;      // hand_landmark_{lite,full}.tflite
+};
+
+// Loads both files of `variant` from `models_dir`. Throws engine::ModelError (bad file) or HandError
+// (a model whose inputs or outputs do not have the shapes this layer reads).
+HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel variant);
+
+class PalmDetector;
+class HandLandmarkDetector;
+
+// Per worker thread: the two XNNPACK runtimes, the crop scratch and the palm anchors. Not thread-safe;
+// holds no per-stream state, so any stream's HandState can be processed with any worker's runtimes.
+class HandRuntimes {
+ public:
+  explicit HandRuntimes(const HandModels& models, int threads = 1);  // Throws engine::ModelError, HandError.
+  ~HandRuntimes();
+  HandRuntimes(HandRuntimes&&) noexcept;
+  HandRuntimes& operator=(HandRuntimes&&) noexcept;
+
+  HandModel variant() const { return variant_; }
+  PalmDetector& palm_detector() { return *palm_detector_; }
+  HandLandmarkDetector& landmark_detector() { return *landmark_detector_; }
+  vision::CropScratch& scratch() { return scratch_; }
+
+ private:
+  HandModel variant_;
+  std::unique_ptr<PalmDetector> palm_detector_;
+  std::unique_ptr<HandLandmarkDetector> landmark_detector_;
+  vision::CropScratch scratch_;
+};
+
+// Per stream: what the previous call tracked, and the optional smoothers. A plain value: it moves
+// between workers with its stream.
+struct HandState {
+  struct TrackedHand {
+    int64_t id = 0;               // Stable while the hand is tracked; keys its smoothers.
+    vision::NormalizedRect roi;   // The ROI this hand's landmarks give for the next frame.
+  };
+  std::vector<TrackedHand> tracked;
+  int64_t next_id = 1;
+  struct Smoothers {
+    vision::LandmarksSmoother landmarks;
+    vision::LandmarksSmoother world_landmarks;
+  };
+  std::map<int64_t, Smoothers> smoothers;
+
+  void reset() { *this = HandState{}; }
+};
+
+struct Hand {
+  std::string handedness;  // "Left" | "Right", as tasks-vision reports it (see above).
+  float score = 0.0f;      // Handedness score, max(p, 1 - p).
+  float presence = 0.0f;   // The hand flag that passed min_presence_confidence.
+  std::array<vision::Landmark, 21> landmarks;        // Normalized to the image; z has x's scale.
+  std::array<vision::Landmark, 21> world_landmarks;  // Metres, origin near the hand's centre.
+  vision::NormalizedRect roi;                        // The ROI the landmarks were found in.
+};
+
+struct HandTiming {
+  double palm_detector_ms = 0;  // Crop, invoke and decoding, accumulated over calls.
+  double landmarks_ms = 0;
+  int palm_detector_runs = 0;
+  int landmark_runs = 0;
+};
+
+// One frame of one stream; see the behaviour described at the top. `timestamp_us` matters only to the
+// smoothing (MediaPipe's VIDEO timestamps: milliseconds x 1000). `pose_landmarks`: empty, or exactly 33
+// landmarks. `timing`, if given, is accumulated into. Throws HandError on an invalid image, options or
+// pose list, engine::ModelError if XNNPACK fails; `state` is unchanged then.
+std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
+                              HandRuntimes& runtimes, const HandOptions& options,
+                              std::span<const vision::Landmark> pose_landmarks = {},
+                              HandTiming* timing = nullptr);
+
+// One stream on one thread: runtimes, state and options together.
+class HandTracker {
+ public:
+  HandTracker(const HandModels& models, HandOptions options, int threads = 1);
+
+  std::vector<Hand> process(const vision::Image& image, int64_t timestamp_us,
+                            std::span<const vision::Landmark> pose_landmarks = {}, HandTiming* timing = nullptr) {
+    return track_hands(image, timestamp_us, state_, runtimes_, options_, pose_landmarks, timing);
+  }
+  void reset() { state_.reset(); }
+  const HandOptions& options() const { return options_; }
+
+ private:
+  HandOptions options_;
+  HandRuntimes runtimes_;
+  HandState state_;
+};
+
+}  // namespace posestream::hands

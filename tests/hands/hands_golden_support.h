@@ -1,0 +1,138 @@
+// What the hands golden tests share: loading images, matching our hands to MediaPipe's, error figures.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iterator>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "golden/golden.h"
+#include "hands/hands.h"
+#include "test_paths.h"
+#include "vision/decode.h"
+
+namespace posestream::hands::testing {
+
+// See tests/hands/CMakeLists.txt: fills in POSESTREAM_TEST_DATA and POSESTREAM_SHARED from the source tree
+// when CTest did not set them (never overrides a value that is set).
+inline bool default_test_environment() {
+#ifdef POSESTREAM_SOURCE_DIR
+  setenv("POSESTREAM_TEST_DATA", POSESTREAM_SOURCE_DIR "/tests/data", 0);
+  setenv("POSESTREAM_SHARED", POSESTREAM_SOURCE_DIR "/../shared", 0);
+#endif
+  return true;
+}
+inline const bool kDefaultTestEnvironment = default_test_environment();
+
+// The golden criteria (per matched hand).
+inline constexpr double kMaxMeanDistance = 0.01;   // Normalized x, y, mean over the 21 landmarks.
+inline constexpr double kMaxMaxDistance = 0.03;    // Normalized x, y, worst landmark.
+inline constexpr double kMaxWorldMeanDistance = 0.02;  // Metres, 3D, mean over the 21 landmarks.
+
+inline const char* variant_name(HandModel variant) { return variant == HandModel::lite ? "lite" : "full"; }
+
+// Throws std::runtime_error when the file cannot be read or decoded.
+inline vision::Image read_image(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  vision::DecodeResult decoded = vision::decode_image(bytes);
+  if (!decoded.ok()) throw std::runtime_error(path.string() + ": " + decoded.error);
+  return std::move(decoded.image);
+}
+
+struct HandComparison {
+  double mean_2d = 0;
+  double max_2d = 0;
+  double world_mean_3d = 0;
+  bool handedness_matches = false;
+  std::string ours_label;
+  float ours_score = 0;
+  std::string golden_label;
+  float golden_score = 0;
+
+  bool within_tolerance() const {
+    return mean_2d <= kMaxMeanDistance && max_2d <= kMaxMaxDistance && world_mean_3d <= kMaxWorldMeanDistance;
+  }
+};
+
+inline HandComparison compare_hand(const Hand& ours, const golden::Person& golden) {
+  HandComparison error;
+  const size_t count = std::min(ours.landmarks.size(), golden.landmarks.size());
+  for (size_t k = 0; k < count; ++k) {
+    const double distance = std::hypot(ours.landmarks[k].x - golden.landmarks[k].x,
+                                       ours.landmarks[k].y - golden.landmarks[k].y);
+    error.mean_2d += distance / static_cast<double>(count);
+    error.max_2d = std::max(error.max_2d, distance);
+  }
+  const size_t world_count = std::min(ours.world_landmarks.size(), golden.world_landmarks.size());
+  for (size_t k = 0; k < world_count; ++k) {
+    const vision::Landmark& a = ours.world_landmarks[k];
+    const vision::Landmark& b = golden.world_landmarks[k];
+    error.world_mean_3d += std::sqrt(std::pow(a.x - b.x, 2.0) + std::pow(a.y - b.y, 2.0) + std::pow(a.z - b.z, 2.0)) /
+                           static_cast<double>(world_count);
+  }
+  if (count == 0 || world_count == 0) error.mean_2d = error.max_2d = error.world_mean_3d = 1e9;
+  error.ours_label = ours.handedness;
+  error.ours_score = ours.score;
+  if (golden.handedness) {
+    error.golden_label = golden.handedness->label;
+    error.golden_score = golden.handedness->score;
+  }
+  error.handedness_matches = error.ours_label == error.golden_label;
+  return error;
+}
+
+inline double mean_distance(const Hand& ours, const golden::Person& golden) { return compare_hand(ours, golden).mean_2d; }
+
+// Pairs each golden hand with one of ours, minimizing the summed mean landmark distance over all
+// assignments (at most a handful of hands). result[g] is the index into `ours`, or nullopt when there
+// are fewer of ours than golden hands.
+inline std::vector<std::optional<size_t>> match_hands(const std::vector<Hand>& ours,
+                                                      const std::vector<golden::Person>& golden) {
+  std::vector<size_t> order(std::max(ours.size(), golden.size()));
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<std::optional<size_t>> best(golden.size());
+  double best_cost = std::numeric_limits<double>::infinity();
+  do {
+    double cost = 0;
+    std::vector<std::optional<size_t>> assignment(golden.size());
+    for (size_t g = 0; g < golden.size(); ++g) {
+      if (order[g] < ours.size()) {
+        assignment[g] = order[g];
+        cost += mean_distance(ours[order[g]], golden[g]);
+      } else {
+        cost += 1e6;  // Unmatched golden hand.
+      }
+    }
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = assignment;
+    }
+  } while (std::next_permutation(order.begin(), order.end()));
+  return best;
+}
+
+inline std::string describe(const HandComparison& error) {
+  std::ostringstream text;
+  text << std::scientific << std::setprecision(2) << "mean " << error.mean_2d << " max " << error.max_2d
+       << " world " << error.world_mean_3d << " | ours " << error.ours_label << " " << std::fixed
+       << std::setprecision(3) << error.ours_score << " golden " << error.golden_label << " " << error.golden_score;
+  return text.str();
+}
+
+inline std::vector<vision::Landmark> pose_landmarks_of(const golden::Frame& frame) {
+  if (frame.people.empty()) return {};
+  return frame.people.front().landmarks;
+}
+
+}  // namespace posestream::hands::testing
