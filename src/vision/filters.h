@@ -80,9 +80,10 @@ class LandmarksSmoother {
   explicit LandmarksSmoother(const OneEuroOptions& options);
 
   // Image landmarks normalized to `image`, filtered in pixels (x * width, y * height, z * width) and
-  // returned normalized. The value scale is 1 / object_scale(*object_scale_roi, image) (the pose graph
-  // passes the rect of the raw auxiliary landmarks' alignment points), or without a ROI 1 / the mean
-  // side of the landmarks' own bounding box in pixels.
+  // returned normalized. The value scale is 1 / object_scale(*object_scale_roi, image), or without a ROI
+  // 1 / the mean side of the landmarks' own bounding box in pixels. The pose graph passes, for both the
+  // landmarks and the auxiliary landmarks, rect_from_alignment_points(raw aux 33, raw aux 34, image,
+  // pi / 2): unscaled, from this frame's unsmoothed auxiliary landmarks.
   std::vector<Landmark> apply(std::span<const Landmark> landmarks, int64_t timestamp_us, ImageSize image,
                               const std::optional<NormalizedRect>& object_scale_roi);
 

@@ -250,9 +250,12 @@ std::optional<NormalizedRect> hand_roi_from_pose(std::span<const Landmark> pose_
 }
 
 std::optional<LetterboxPadding> letterbox_padding(float roi_width_pixels, float roi_height_pixels, int tensor_width,
-                                                  int tensor_height) {
+                                                  int tensor_height, bool keep_aspect_ratio) {
   if (!(roi_width_pixels > 0 && roi_height_pixels > 0 && tensor_width > 0 && tensor_height > 0)) {
     return std::nullopt;
+  }
+  if (!keep_aspect_ratio) {
+    return LetterboxPadding{};
   }
   const float tensor_aspect_ratio = static_cast<float>(tensor_height) / tensor_width;
   const float roi_aspect_ratio = roi_height_pixels / roi_width_pixels;

@@ -83,10 +83,11 @@ std::optional<NormalizedRect> hand_roi_from_pose(std::span<const Landmark> pose_
                                                  ImageSize image);
 
 // ImageToTensor's padding (image_to_tensor_utils.cc PadRoi) for an ROI of roi_width x roi_height pixels
-// cropped into a tensor_width x tensor_height tensor keeping the aspect ratio: symmetric, on the two
-// sides of the short dimension. nullopt unless all four sizes are positive.
+// cropped into a tensor_width x tensor_height tensor: with keep_aspect_ratio symmetric, on the two
+// sides of the short dimension; without, none (the crop stretches). nullopt unless all four sizes are
+// positive. (crop_to_tensor reports the same padding in its CropResult.)
 std::optional<LetterboxPadding> letterbox_padding(float roi_width_pixels, float roi_height_pixels, int tensor_width,
-                                                  int tensor_height);
+                                                  int tensor_height, bool keep_aspect_ratio = true);
 
 // DetectionLetterboxRemovalCalculator: from the padded tensor's frame to the unpadded ROI's frame.
 Detection remove_letterbox(const Detection& detection, const LetterboxPadding& padding);

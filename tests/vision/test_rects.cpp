@@ -234,6 +234,9 @@ TEST(Letterbox, PaddingOfTheShortSide) {
   const auto square = letterbox_padding(256, 256, 256, 256);
   ASSERT_TRUE(square.has_value());
   EXPECT_EQ(square->left + square->top + square->right + square->bottom, 0.0f);
+  const auto stretched = letterbox_padding(640, 480, 224, 224, /*keep_aspect_ratio=*/false);
+  ASSERT_TRUE(stretched.has_value());
+  EXPECT_EQ(stretched->top, 0.0f);
   EXPECT_FALSE(letterbox_padding(0, 480, 224, 224).has_value());
   EXPECT_FALSE(letterbox_padding(640, 480, 224, 0).has_value());
 }
