@@ -19,13 +19,13 @@ engine::Graph tiny_graph() {
   engine::Graph graph;
   graph.name = "tiny.tflite";
   graph.tensors = {
-      {"input", {1, 2, 2, 1}, {}},
-      {"filter", {2, 1, 1, 1}, {1, -1}},
-      {"bias", {2}, {0, 0.5f}},
-      {"conv", {1, 2, 2, 2}, {}},
-      {"alpha", {1, 1, 2}, {0.1f, 0.5f}},
-      {"prelu", {1, 2, 2, 2}, {}},
-      {"mean", {1, 2}, {}},
+      {"input", {1, 2, 2, 1}, {}},         // #0
+      {"filter", {2, 1, 1, 1}, {1, -1}},   // #1
+      {"bias", {2}, {0, 0.5f}},            // #2
+      {"conv", {1, 2, 2, 2}, {}},          // #3
+      {"alpha", {1, 1, 2}, {0.1f, 0.5f}},  // #4
+      {"prelu", {1, 2, 2, 2}, {}},         // #5
+      {"mean", {1, 2}, {}},                // #6
   };
   graph.operations = {
       {OpType::kConv2D, 0, {0, 1, 2}, {3}, {}},
@@ -73,18 +73,15 @@ TEST(ReferenceRunGraph, ErrorsNameGraphOpAndProblem) {
 
   engine::Graph misdeclared = tiny_graph();
   misdeclared.tensors[6].shape = {1, 1, 1, 2};  // MEAN without keep_dims gives [1,2].
-  EXPECT_NE(error_of(misdeclared).find("op 2 MEAN: computed shape [1,2]"), std::string::npos)
-      << error_of(misdeclared);
+  EXPECT_NE(error_of(misdeclared).find("op 2 MEAN: computed shape [1,2]"), std::string::npos) << error_of(misdeclared);
 
   engine::Graph dangling = tiny_graph();
   dangling.operations[1].inputs = {3, 99};
-  EXPECT_NE(error_of(dangling).find("op 1 PRELU: tensor #99 does not exist"), std::string::npos)
-      << error_of(dangling);
+  EXPECT_NE(error_of(dangling).find("op 1 PRELU: tensor #99 does not exist"), std::string::npos) << error_of(dangling);
 
   engine::Graph unpadded = tiny_graph();
   unpadded.operations[2] = {OpType::kPad, 2, {5}, {6}, {.paddings = {0, 0, 1}}};
-  EXPECT_NE(error_of(unpadded).find("op 2 PAD: odd number of padding values"), std::string::npos)
-      << error_of(unpadded);
+  EXPECT_NE(error_of(unpadded).find("op 2 PAD: odd number of padding values"), std::string::npos) << error_of(unpadded);
 }
 
 TEST(ReferenceRunGraph, RejectsWrongInputs) {

@@ -124,16 +124,16 @@ TEST(ReferenceDepthwiseConv2D, RejectsFilterNotMatchingMultiplier) {
 TEST(ReferenceMaxPool2D, SamePaddingIsIgnoredNotZero) {
   // -1..-9 on 3x3; 2x2 stride 2 SAME pads 0 before, 1 after. With padding counted as 0, the edges
   // would read 0; ignored, they are the maxima of the real values.
-  const OpOptions options{.padding = Padding::kSame, .stride_height = 2, .stride_width = 2, .filter_height = 2,
-                          .filter_width = 2};
+  const OpOptions options{
+      .padding = Padding::kSame, .stride_height = 2, .stride_width = 2, .filter_height = 2, .filter_width = 2};
   const Tensor input{{1, 3, 3, 1}, {-1, -2, -3, -4, -5, -6, -7, -8, -9}};
   expect_tensor(max_pool_2d(input, options), {1, 2, 2, 1}, {-1, -3, -7, -9});
 }
 
 TEST(ReferenceMaxPool2D, SameStride2On4x4WindowsStartAtZero) {
   // Windows rows/cols 0-2 and 2-3: maxima 11, 12, 15, 16 (a symmetric pad would give 6 first).
-  const OpOptions options{.padding = Padding::kSame, .stride_height = 2, .stride_width = 2, .filter_height = 3,
-                          .filter_width = 3};
+  const OpOptions options{
+      .padding = Padding::kSame, .stride_height = 2, .stride_width = 2, .filter_height = 3, .filter_width = 3};
   expect_tensor(max_pool_2d(image_4x4(), options), {1, 2, 2, 1}, {11, 12, 15, 16});
 }
 

@@ -26,18 +26,18 @@ struct Geometry {
 
 Geometry make_geometry(const Tensor& input, int32_t kernel_height, int32_t kernel_width,
                        const engine::OpOptions& options) {
-  Geometry geometry{input.shape[0], input.shape[1], input.shape[2], input.shape[3], kernel_height, kernel_width,
-                    {}, {}, &options};
-  geometry.rows = compute_window(geometry.input_height, kernel_height, options.stride_height,
-                                 options.dilation_height, options.padding);
-  geometry.columns = compute_window(geometry.input_width, kernel_width, options.stride_width,
-                                    options.dilation_width, options.padding);
+  Geometry geometry{input.shape[0], input.shape[1], input.shape[2], input.shape[3], kernel_height, kernel_width, {}, {},
+                    &options};
+  geometry.rows = compute_window(geometry.input_height, kernel_height, options.stride_height, options.dilation_height,
+                                 options.padding);
+  geometry.columns =
+      compute_window(geometry.input_width, kernel_width, options.stride_width, options.dilation_width, options.padding);
   return geometry;
 }
 
 // One output pixel of CONV_2D: for each output channel, the dot product over the window and all inputs.
-void conv_pixel(const Geometry& geometry, const Tensor& input, const Tensor& filter, int32_t b, int32_t oy,
-                int32_t ox, std::vector<double>& sums) {
+void conv_pixel(const Geometry& geometry, const Tensor& input, const Tensor& filter, int32_t b, int32_t oy, int32_t ox,
+                std::vector<double>& sums) {
   const int32_t channels = geometry.input_channels;
   for (size_t oc = 0; oc < sums.size(); ++oc) {
     double sum = 0.0;
@@ -48,9 +48,8 @@ void conv_pixel(const Geometry& geometry, const Tensor& input, const Tensor& fil
         const int64_t x = geometry.input_column(ox, kx);
         if (x < 0 || x >= geometry.input_width) continue;
         const float* pixel = &input.data[geometry.input_offset(b, y, x)];
-        const float* taps =
-            &filter.data[static_cast<size_t>(((oc * geometry.kernel_height + ky) * geometry.kernel_width + kx) *
-                                             channels)];
+        const float* taps = &filter.data[static_cast<size_t>(
+            ((oc * geometry.kernel_height + ky) * geometry.kernel_width + kx) * channels)];
         for (int32_t ic = 0; ic < channels; ++ic) sum += double{pixel[ic]} * double{taps[ic]};
       }
     }
@@ -59,8 +58,8 @@ void conv_pixel(const Geometry& geometry, const Tensor& input, const Tensor& fil
 }
 
 // One output pixel of DEPTHWISE_CONV_2D: output channel c*M+m sees only input channel c.
-void depthwise_pixel(const Geometry& geometry, const Tensor& input, const Tensor& filter, int32_t multiplier,
-                     int32_t b, int32_t oy, int32_t ox, std::vector<double>& sums) {
+void depthwise_pixel(const Geometry& geometry, const Tensor& input, const Tensor& filter, int32_t multiplier, int32_t b,
+                     int32_t oy, int32_t ox, std::vector<double>& sums) {
   const size_t output_channels = sums.size();
   for (int32_t ky = 0; ky < geometry.kernel_height; ++ky) {
     const int64_t y = geometry.input_row(oy, ky);
@@ -138,8 +137,8 @@ Tensor fully_connected(const Tensor& input, const Tensor& weights, const Tensor&
   detail::check_rank(weights, 2, op, "weights");
   const int32_t outputs = weights.shape[0], depth = weights.shape[1];
   if (depth < 1 || input.element_count() % depth != 0) {
-    detail::fail(op, "input " + detail::shape_string(input.shape) + " does not flatten to rows of " +
-                         std::to_string(depth));
+    detail::fail(
+        op, "input " + detail::shape_string(input.shape) + " does not flatten to rows of " + std::to_string(depth));
   }
   detail::check_bias(bias, outputs, op);
   const auto batch = static_cast<int32_t>(input.element_count() / depth);

@@ -64,9 +64,8 @@ Tensor add(const Tensor& a, const Tensor& b, engine::Activation activation) {
 }
 
 Tensor prelu(const Tensor& input, const Tensor& alpha) {
-  Tensor output = broadcast_binary(input, alpha, "PRELU", [](double x, double slope) {
-    return static_cast<float>(x >= 0.0 ? x : slope * x);
-  });
+  Tensor output = broadcast_binary(input, alpha, "PRELU",
+                                   [](double x, double slope) { return static_cast<float>(x >= 0.0 ? x : slope * x); });
   // Alpha only broadcasts into the input, never widens it.
   if (output.shape != input.shape) {
     detail::fail("PRELU", "alpha " + detail::shape_string(alpha.shape) + " does not broadcast into input " +

@@ -42,7 +42,8 @@ class Values {
   }
 
   const Tensor& at(int32_t index) const {
-    if (index < 0 || size_t(index) >= values_.size()) throw std::runtime_error("tensor #" + std::to_string(index) + " does not exist");
+    if (index < 0 || size_t(index) >= values_.size())
+      throw std::runtime_error("tensor #" + std::to_string(index) + " does not exist");
     if (!values_[size_t(index)]) {
       throw std::runtime_error("tensor #" + std::to_string(index) + " (" + graph_.tensors[size_t(index)].name +
                                ") is read before it is computed");
@@ -52,7 +53,8 @@ class Values {
 
   // Stores `value` as tensor `index` after checking it has the graph's declared shape.
   void set(int32_t index, Tensor value) {
-    if (index < 0 || size_t(index) >= values_.size()) throw std::runtime_error("tensor #" + std::to_string(index) + " does not exist");
+    if (index < 0 || size_t(index) >= values_.size())
+      throw std::runtime_error("tensor #" + std::to_string(index) + " does not exist");
     const engine::Tensor& declared = graph_.tensors[size_t(index)];
     if (value.shape != declared.shape) {
       throw std::runtime_error("computed shape " + detail::shape_string(value.shape) + " for tensor #" +
@@ -86,7 +88,8 @@ std::vector<std::array<int32_t, 2>> paddings_of(const engine::OpOptions& options
     throw std::runtime_error("odd number of padding values: " + std::to_string(options.paddings.size()));
   }
   std::vector<std::array<int32_t, 2>> pairs;
-  for (size_t i = 0; i < options.paddings.size(); i += 2) pairs.push_back({options.paddings[i], options.paddings[i + 1]});
+  for (size_t i = 0; i < options.paddings.size(); i += 2)
+    pairs.push_back({options.paddings[i], options.paddings[i + 1]});
   return pairs;
 }
 
@@ -99,7 +102,9 @@ std::optional<Tensor> run_arithmetic(const engine::Operation& op, const Values& 
   const engine::OpOptions& options = op.options;
   const auto input = [&](size_t slot) -> const Tensor& { return values.at(op.inputs[slot]); };
   switch (op.type) {
-    case OpType::kConv2D: expect_inputs(op, 2, 3); return conv_2d(input(0), input(1), optional_bias(op, values), options);
+    case OpType::kConv2D:
+      expect_inputs(op, 2, 3);
+      return conv_2d(input(0), input(1), optional_bias(op, values), options);
     case OpType::kDepthwiseConv2D:
       expect_inputs(op, 2, 3);
       return depthwise_conv_2d(input(0), input(1), optional_bias(op, values), options);

@@ -111,8 +111,8 @@ Tensor depth_to_space(const Tensor& input, int32_t block_size) {
   detail::check_rank(input, 4, op, "input");
   const int32_t batch = input.shape[0], height = input.shape[1], width = input.shape[2], channels = input.shape[3];
   if (block_size < 1 || channels % (block_size * block_size) != 0) {
-    detail::fail(op, "block size " + std::to_string(block_size) + " does not divide " + std::to_string(channels) +
-                         " channels");
+    detail::fail(
+        op, "block size " + std::to_string(block_size) + " does not divide " + std::to_string(channels) + " channels");
   }
   const int32_t output_channels = channels / (block_size * block_size);
   Tensor output = detail::zeros({batch, height * block_size, width * block_size, output_channels});
