@@ -1,0 +1,22 @@
+// The posestream CLI's subcommands: each file adds its own flags and action to the parser it is given.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace posestream::app {
+
+// `bench models`: load, runtime creation and invoke times of every model (bench_models.cpp).
+void add_bench_models(CLI::App& bench);
+
+// The models directory: the --models flag if given, else $POSESTREAM_MODELS if set, else ./models.
+// Throws std::runtime_error naming all three places and what was found there when the chosen one is
+// not a directory (models_dir.cpp).
+std::filesystem::path resolve_models_dir(const std::string& models_flag);
+
+// Adds the shared --models flag to `command`, storing into `destination`.
+void add_models_flag(CLI::App& command, std::string& destination);
+
+}  // namespace posestream::app
