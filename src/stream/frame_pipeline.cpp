@@ -1,0 +1,158 @@
+// FramePipeline: one frame through decode, pose and pose-assisted hands, with per-stage timing.
+#include "stream/frame_pipeline.h"
+
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace posestream::stream {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::optional<std::string> check_unit_interval(const char* name, float value) {
+  if (value >= 0.0f && value <= 1.0f) return std::nullopt;  // Also refuses NaN.
+  return std::string("stream config: ") + name + " " + std::to_string(value) + " is outside [0, 1]";
+}
+
+}  // namespace
+
+std::optional<std::string> validate(const StreamConfig& config) {
+  if (config.max_num_hands < 1 || config.max_num_hands > kMaxNumHands) {
+    return "stream config: max_num_hands " + std::to_string(config.max_num_hands) + " is outside [1, " +
+           std::to_string(kMaxNumHands) + "]";
+  }
+  const std::pair<const char*, float> confidences[] = {
+      {"min_pose_detection_confidence", config.min_pose_detection_confidence},
+      {"min_pose_presence_confidence", config.min_pose_presence_confidence},
+      {"min_hand_detection_confidence", config.min_hand_detection_confidence},
+      {"min_hand_presence_confidence", config.min_hand_presence_confidence},
+  };
+  for (const auto& [name, value] : confidences) {
+    if (auto error = check_unit_interval(name, value)) return error;
+  }
+  return std::nullopt;
+}
+
+pose::PoseOptions pose_options(const StreamConfig& config) {
+  pose::PoseOptions options;
+  options.model = config.pose.value_or(pose::PoseModel::full);
+  options.min_detection_confidence = config.min_pose_detection_confidence;
+  options.min_tracking_confidence = config.min_pose_presence_confidence;
+  options.smoothing = config.smoothing;
+  options.segmentation = config.segmentation;
+  options.static_image_mode = config.static_image_mode;
+  return options;
+}
+
+hands::HandOptions hand_options(const StreamConfig& config) {
+  hands::HandOptions options;
+  options.model = config.hands.value_or(hands::HandModel::full);
+  options.max_num_hands = config.max_num_hands;
+  options.min_detection_confidence = config.min_hand_detection_confidence;
+  options.min_presence_confidence = config.min_hand_presence_confidence;
+  options.smoothing = config.hand_smoothing;
+  options.static_image_mode = config.static_image_mode;
+  return options;
+}
+
+FramePipeline::FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptions options)
+    : models_(std::move(models)), options_(options) {
+  if (models_ == nullptr) throw std::invalid_argument("frame pipeline: no model library");
+  if (options_.threads_per_runtime < 1) {
+    throw std::invalid_argument("frame pipeline: threads_per_runtime " +
+                                std::to_string(options_.threads_per_runtime) + " is below 1");
+  }
+}
+
+void FramePipeline::prewarm(const StreamConfig& config) {
+  if (config.pose) pose_runtimes(*config.pose, config.segmentation);
+  if (config.hands) hand_runtimes(*config.hands);
+}
+
+pose::PoseRuntimes& FramePipeline::pose_runtimes(pose::PoseModel variant, bool segmentation) {
+  auto& slot = pose_runtimes_[{variant, segmentation}];
+  if (slot == nullptr) {
+    slot = std::make_unique<pose::PoseRuntimes>(models_->pose(variant), options_.threads_per_runtime,
+                                                segmentation);
+  }
+  return *slot;
+}
+
+hands::HandRuntimes& FramePipeline::hand_runtimes(hands::HandModel variant) {
+  auto& slot = hand_runtimes_[variant];
+  if (slot == nullptr) {
+    slot = std::make_unique<hands::HandRuntimes>(models_->hands(variant), options_.threads_per_runtime);
+  }
+  return *slot;
+}
+
+FrameResult FramePipeline::run(std::span<const std::uint8_t> bytes, std::int64_t timestamp_us,
+                               StreamState& state) {
+  const Clock::time_point start = Clock::now();
+  vision::DecodeResult decoded = vision::decode_image(bytes, options_.decode_limits);
+  const double decode_ms = milliseconds_since(start);
+  if (!decoded.ok()) {
+    FrameResult result;
+    result.error = "decode: " + decoded.error;
+    result.timing.decode_ms = decode_ms;
+    result.timing.total_ms = milliseconds_since(start);
+    return result;
+  }
+  FrameResult result = run(decoded.image, timestamp_us, state);
+  result.decode_warning = std::move(decoded.warning);
+  result.timing.decode_ms = decode_ms;
+  result.timing.total_ms = milliseconds_since(start);
+  return result;
+}
+
+FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestamp_us, StreamState& state) {
+  const Clock::time_point start = Clock::now();
+  FrameResult result;
+  result.width = image.width;
+  result.height = image.height;
+  // Model files, images and XNNPACK can all fail; none of it may take the worker (and with it every
+  // other stream) down, so every failure becomes this frame's answer.
+  try {
+    track(image, timestamp_us, state, result);
+  } catch (const std::exception& error) {
+    result.pose.reset();
+    result.hands.clear();
+    result.error = error.what();
+  }
+  result.timing.total_ms = milliseconds_since(start);
+  return result;
+}
+
+void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
+                          FrameResult& result) {
+  const StreamConfig& config = state.config;
+  if (config.pose) {
+    const Clock::time_point start = Clock::now();
+    pose::PoseRuntimes& runtimes = pose_runtimes(*config.pose, config.segmentation);
+    pose::PoseTiming timing;
+    result.pose = pose::track_pose(image, timestamp_us, state.pose, runtimes, pose_options(config), &timing);
+    result.timing.pose_ms = milliseconds_since(start);
+    result.timing.pose_detector_ran = timing.detector_ran;
+  }
+  if (config.hands) {
+    const Clock::time_point start = Clock::now();
+    hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
+    // With a body in view the pose's wrists place the hands and the palm detector never runs.
+    std::span<const vision::Landmark> pose_landmarks;
+    if (result.pose) pose_landmarks = result.pose->landmarks;
+    hands::HandTiming timing;
+    result.hands = hands::track_hands(image, timestamp_us, state.hands, runtimes, hand_options(config),
+                                      pose_landmarks, &timing);
+    result.timing.hands_ms = milliseconds_since(start);
+    result.timing.palm_detector_runs = timing.palm_detector_runs;
+    result.timing.hand_landmark_runs = timing.landmark_runs;
+  }
+}
+
+}  // namespace posestream::stream

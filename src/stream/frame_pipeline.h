@@ -1,0 +1,127 @@
+// FramePipeline: runs one frame of one stream (decode -> pose -> pose-assisted hands) on one worker's runtimes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hands/hands.h"
+#include "pose/pose.h"
+#include "stream/model_library.h"
+#include "vision/decode.h"
+#include "vision/image.h"
+
+namespace posestream::stream {
+
+// What one stream asks for. The defaults are the protocol's defaults.
+struct StreamConfig {
+  std::optional<pose::PoseModel> pose = pose::PoseModel::full;    // nullopt: no pose.
+  std::optional<hands::HandModel> hands = hands::HandModel::full;  // nullopt: no hands.
+  bool smoothing = true;          // One Euro smoothing of pose landmarks (never in static_image_mode).
+  bool hand_smoothing = false;    // Off by default: MediaPipe does not smooth hands.
+  bool segmentation = false;      // Pose segmentation mask (costs about a third of the pose model).
+  bool static_image_mode = false; // Every frame an unrelated image: detectors every frame, no tracking.
+  float min_pose_detection_confidence = 0.5f;
+  float min_pose_presence_confidence = 0.5f;
+  float min_hand_detection_confidence = 0.5f;
+  float min_hand_presence_confidence = 0.5f;
+  int max_num_hands = 2;  // [1, 4]: each hand is one landmark-model run per frame.
+
+  friend bool operator==(const StreamConfig&, const StreamConfig&) = default;
+};
+
+inline constexpr int kMaxNumHands = 4;
+
+// Empty if usable, else a message naming the setting and the bad value, e.g.
+// "stream config: max_num_hands 9 is outside [1, 4]".
+std::optional<std::string> validate(const StreamConfig& config);
+
+// Everything one stream carries from frame to frame. A plain value: it moves between workers with its
+// stream, and FramePipeline holds none of it.
+struct StreamState {
+  StreamConfig config;
+  pose::PoseState pose;
+  hands::HandState hands;
+
+  void reset_tracking() {
+    pose.reset();
+    hands.reset();
+  }
+};
+
+// Milliseconds (steady clock), per stage. `queue` is filled by the Session (release -> worker start);
+// the pipeline fills the rest. total = decode + pose + hands + the glue between them.
+struct FrameTiming {
+  double queue_ms = 0;
+  double decode_ms = 0;
+  double pose_ms = 0;
+  double hands_ms = 0;
+  double total_ms = 0;
+  bool pose_detector_ran = false;
+  int palm_detector_runs = 0;
+  int hand_landmark_runs = 0;
+};
+
+// One frame's answer. ok() or `error` names the stage and what went wrong ("decode: truncated JPEG
+// (...)"); on error the other fields are whatever was known (image size if decoding got that far).
+struct FrameResult {
+  int width = 0;   // Of the decoded image, pixels.
+  int height = 0;
+  std::optional<pose::Pose> pose;  // nullopt: pose off or no pose found.
+  std::vector<hands::Hand> hands;
+  FrameTiming timing;
+  std::string decode_warning;  // A codec warning the image decoded despite; usually empty.
+  std::string error;
+
+  bool ok() const noexcept { return error.empty(); }
+};
+
+struct PipelineOptions {
+  // Frames beyond these are refused before any pixel buffer is allocated (see vision/decode.h).
+  vision::DecodeLimits decode_limits;
+  // Each runtime's own thread pool. 1 (the worker's thread only): parallelism comes from workers.
+  int threads_per_runtime = 1;
+};
+
+// Per worker thread; not thread-safe. Owns the runtimes, created on first use and kept: creating one
+// costs 3-55 ms, running a frame about as much, so they are never created per frame or per stream.
+// Holds no per-stream state: any stream's StreamState may be run on any worker's pipeline.
+class FramePipeline {
+ public:
+  // `models` must be non-null; it is shared (the runtimes keep their models alive anyway).
+  explicit FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptions options = {});
+
+  // Creates now the runtimes `config` needs, so the first frame does not pay for them.
+  // Throws engine::ModelError / hands::HandError (a missing or malformed model file).
+  void prewarm(const StreamConfig& config);
+
+  // Decodes `bytes` (JPEG or PNG; does not retain them) and runs the image. Never throws: a bad image,
+  // an unloadable model or an inference failure comes back as FrameResult::error, and `state` is left
+  // usable. `timestamp_us`: the client's capture time; callers keep it strictly increasing per stream.
+  FrameResult run(std::span<const std::uint8_t> bytes, std::int64_t timestamp_us, StreamState& state);
+  // The same, from an already decoded image (the CLI's video command).
+  FrameResult run(const vision::Image& image, std::int64_t timestamp_us, StreamState& state);
+
+  const PipelineOptions& options() const noexcept { return options_; }
+
+ private:
+  pose::PoseRuntimes& pose_runtimes(pose::PoseModel variant, bool segmentation);
+  hands::HandRuntimes& hand_runtimes(hands::HandModel variant);
+  void track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
+
+  std::shared_ptr<ModelLibrary> models_;
+  PipelineOptions options_;
+  std::map<std::pair<pose::PoseModel, bool>, std::unique_ptr<pose::PoseRuntimes>> pose_runtimes_;
+  std::map<hands::HandModel, std::unique_ptr<hands::HandRuntimes>> hand_runtimes_;
+};
+
+// The tracker options a config implies (exposed for the CLI, which runs trackers directly).
+pose::PoseOptions pose_options(const StreamConfig& config);
+hands::HandOptions hand_options(const StreamConfig& config);
+
+}  // namespace posestream::stream
