@@ -1,0 +1,37 @@
+// The pose detector stage: whole image -> SSD detections -> the first pose ROI (Tasks' PoseDetectorGraph).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "engine/engine.h"
+#include "vision/crop.h"
+#include "vision/geometry.h"
+#include "vision/image.h"
+#include "vision/ssd.h"
+
+namespace posestream::pose {
+
+inline constexpr int kDetectorInputSide = 224;
+inline constexpr size_t kDetectorAnchorCount = 2254;
+inline constexpr size_t kDetectorCoordinates = 12;  // box x, y, w, h + 4 keypoints x, y
+// Tasks' pose detector NMS threshold: the proto default (legacy graphs used 0.3).
+inline constexpr float kDetectorNmsThreshold = 0.5f;
+
+struct PoseDetection {
+  vision::Detection detection;  // Normalized to the image (letterbox removed); keypoint 0 mid-hip.
+  vision::NormalizedRect roi;   // The landmark model's ROI derived from it (P11).
+};
+
+// Checks the detector model's input and output shapes; throws engine::ModelError naming what differs.
+void check_detector_model(const engine::Model& model);
+
+// Runs the detector on `image` (letterboxed to 224x224, zero border, values [-1, 1]) and returns the
+// weighted-NMS detections in descending score order with their ROIs. `min_score` is the detection
+// confidence threshold (a score below it is dropped). Throws std::invalid_argument for an invalid image.
+std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runtime& runtime,
+                                        std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
+                                        float min_score);
+
+}  // namespace posestream::pose

@@ -1,0 +1,162 @@
+// The pose tracker: model loading, per-worker runtimes, and one frame of Tasks' PoseLandmarker graph.
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "pose/pose.h"
+#include "pose/pose_detector.h"
+#include "pose/pose_landmarks.h"
+
+namespace posestream::pose {
+
+namespace {
+
+engine::Runtime make_runtime(std::shared_ptr<const engine::Model> model, int threads,
+                             std::vector<std::string> outputs) {
+  engine::RuntimeOptions options;
+  options.threads = threads;
+  options.outputs = std::move(outputs);
+  return engine::Runtime(std::move(model), std::move(options));
+}
+
+const std::shared_ptr<const engine::Model>& checked_detector(const PoseModels& models) {
+  if (!models.detector) throw engine::ModelError("pose: no pose detector model loaded");
+  check_detector_model(*models.detector);
+  return models.detector;
+}
+
+const std::shared_ptr<const engine::Model>& checked_landmarks(const PoseModels& models) {
+  if (!models.landmarks) throw engine::ModelError("pose: no pose landmark model loaded");
+  check_landmark_model(*models.landmarks);
+  return models.landmarks;
+}
+
+std::vector<vision::Anchor> pose_anchors() {
+  vision::AnchorsResult result = vision::generate_anchors(vision::pose_detector_anchor_options());
+  if (!result.ok() || result.anchors.size() != kDetectorAnchorCount) {
+    throw engine::ModelError("pose: detector anchors: " +
+                             (result.ok() ? std::to_string(result.anchors.size()) + " anchors" : result.error));
+  }
+  return std::move(result.anchors);
+}
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A frame without a pose: tracking restarts from the detector. Only the image-landmark One Euro filter
+// resets (its image-size input still ticks in Tasks); the world and visibility filters see no packet and
+// keep their state for when the pose comes back (tasks_facts P24).
+void lose_track(PoseState& state) {
+  state.previous_roi.reset();
+  state.landmarks.reset();
+}
+
+// Tasks' smoothing chain for the one pose (P22): visibility low-pass, then One Euro with the object scale
+// of the next-frame ROI from the raw auxiliary landmarks; world landmarks the same with their own filters.
+void smooth(PoseState& state, PoseLandmarksResult& result, int64_t timestamp_us, vision::ImageSize size,
+            const std::optional<vision::NormalizedRect>& object_scale_roi) {
+  result.landmarks = state.landmarks.apply(state.visibility.apply(result.landmarks), timestamp_us, size,
+                                           object_scale_roi);
+  result.world = state.world_landmarks.apply_absolute(state.world_visibility.apply(result.world), timestamp_us);
+}
+
+Pose make_pose(const PoseLandmarksResult& result, const vision::NormalizedRect& roi) {
+  Pose pose;
+  pose.score = result.flag;
+  pose.roi = roi;
+  for (size_t i = 0; i < kPoseLandmarkCount; ++i) {
+    pose.landmarks[i] = result.landmarks[i];
+    pose.world_landmarks[i] = result.world[i];
+  }
+  pose.angles = joint_angles(pose.world_landmarks);
+  pose.segmentation_mask = result.segmentation;
+  return pose;
+}
+
+// The ROI for this frame: the previous frame's in VIDEO mode, else the detector's best.
+std::optional<vision::NormalizedRect> frame_roi(const vision::Image& image, const PoseState& state,
+                                                PoseRuntimes& runtimes, const PoseOptions& options,
+                                                PoseTiming& timing) {
+  if (!options.static_image_mode && state.previous_roi) return state.previous_roi;
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<PoseDetection> detections = detect_poses(image, runtimes.detector(), runtimes.anchors(),
+                                                             runtimes.scratch(), options.min_detection_confidence);
+  timing.detector_ms = milliseconds_since(start);
+  timing.detector_ran = true;
+  if (detections.empty()) return std::nullopt;
+  return detections.front().roi;  // numPoses 1: the top weighted-NMS detection.
+}
+
+}  // namespace
+
+const char* model_name(PoseModel model) noexcept {
+  switch (model) {
+    case PoseModel::lite: return "lite";
+    case PoseModel::full: return "full";
+    case PoseModel::heavy: return "heavy";
+  }
+  return "unknown";
+}
+
+std::optional<PoseModel> parse_pose_model(std::string_view name) noexcept {
+  for (const PoseModel model : {PoseModel::lite, PoseModel::full, PoseModel::heavy}) {
+    if (name == model_name(model)) return model;
+  }
+  return std::nullopt;
+}
+
+PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel model) {
+  PoseModels models;
+  models.detector = engine::Model::load(models_dir / "pose_detection.tflite");
+  models.landmarks = engine::Model::load(models_dir / ("pose_landmark_" + std::string(model_name(model)) + ".tflite"));
+  return models;
+}
+
+PoseRuntimes::PoseRuntimes(const PoseModels& models, int threads, bool segmentation)
+    : detector_(make_runtime(checked_detector(models), threads, {})),
+      landmarks_(make_runtime(checked_landmarks(models), threads,
+                              landmark_outputs_to_compute(*models.landmarks, segmentation))),
+      anchors_(pose_anchors()),
+      segmentation_(segmentation) {}
+
+std::optional<Pose> track_pose(const vision::Image& image, int64_t timestamp_us, PoseState& state,
+                               PoseRuntimes& runtimes, const PoseOptions& options, PoseTiming* timing) {
+  if (!image.is_valid()) {
+    throw std::invalid_argument("pose: invalid image " + std::to_string(image.width) + "x" +
+                                std::to_string(image.height) + " with " + std::to_string(image.pixels.size()) +
+                                " bytes");
+  }
+  PoseTiming local_timing;
+  PoseTiming& times = timing != nullptr ? *timing : local_timing;
+  times = PoseTiming{};
+  const bool video = !options.static_image_mode;
+  const vision::ImageSize size{image.width, image.height};
+
+  const std::optional<vision::NormalizedRect> roi = frame_roi(image, state, runtimes, options, times);
+  auto start = std::chrono::steady_clock::now();
+  std::optional<PoseLandmarksResult> result;
+  if (roi) {
+    result = run_pose_landmarks(image, *roi, runtimes.landmarks(), runtimes.scratch(), options.min_tracking_confidence,
+                                options.segmentation && runtimes.computes_segmentation());
+  }
+  times.landmarks_ms = milliseconds_since(start);
+  if (video) state.last_timestamp_us = timestamp_us;
+  if (!result || !result->present) {
+    if (video) lose_track(state);
+    return std::nullopt;
+  }
+
+  const std::optional<vision::NormalizedRect> next_roi = next_frame_roi(result->auxiliary, size);
+  if (video) {
+    state.previous_roi = next_roi;
+    if (options.smoothing) {
+      start = std::chrono::steady_clock::now();
+      smooth(state, *result, timestamp_us, size, next_roi);
+      times.smoothing_ms = milliseconds_since(start);
+    }
+  }
+  return make_pose(*result, *roi);
+}
+
+}  // namespace posestream::pose
