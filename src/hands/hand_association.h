@@ -1,6 +1,7 @@
 // Which ROIs a frame runs the landmark model on: tasks-vision's HandAssociation, and hand ROIs from a pose.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -20,5 +21,21 @@ std::vector<vision::NormalizedRect> associate_hand_rects(std::span<const vision:
 // for each side whose wrist visibility is > 0.1 (MediaPipe's holistic graph). Empty for another count.
 std::vector<vision::NormalizedRect> hand_rois_from_pose(std::span<const vision::Landmark> pose_landmarks,
                                                         vision::ImageSize image);
+
+// Whether `point` (normalized) lies inside the rotated rect, measured in pixels.
+bool rect_contains(const vision::NormalizedRect& rect, vision::Point2 point, vision::ImageSize image);
+
+// Pose ROIs sorted against the hands tracked from their own landmarks. A pose ROI whose centre (the
+// pose's hand centre) lies inside a tracked ROI belongs to that hand: it is not a new hand, but it is
+// that hand's fallback should tracking lose it this frame. The others are candidates for new hands.
+// (IoU alone lets a pose ROI through for a hand already tracked whenever the two ROIs differ in size, as
+// they do: the pose ROI is sized from the pose's wrist -> knuckles distance, the tracked one from the
+// hand's own landmarks; that runs the landmark model twice on one hand and can report it twice.)
+struct PoseRois {
+  std::vector<vision::NormalizedRect> untracked;
+  std::vector<std::optional<vision::NormalizedRect>> fallbacks;  // One per tracked ROI, in order.
+};
+PoseRois sort_pose_rois(std::span<const vision::NormalizedRect> pose_rois,
+                        std::span<const vision::NormalizedRect> tracked, vision::ImageSize image);
 
 }  // namespace posestream::hands

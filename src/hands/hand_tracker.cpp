@@ -56,6 +56,9 @@ void validate(const vision::Image& image, const HandOptions& options, std::span<
 struct FrameRois {
   std::vector<vision::NormalizedRect> rois;
   size_t tracked_count = 0;
+  // Pose-assisted mode only: per tracked ROI, the pose's ROI for the same hand, tried when tracking
+  // loses the hand this frame.
+  std::vector<std::optional<vision::NormalizedRect>> fallbacks;
 };
 
 std::vector<vision::NormalizedRect> palm_rois(const vision::Image& image, HandRuntimes& runtimes,
@@ -73,6 +76,7 @@ std::vector<vision::NormalizedRect> palm_rois(const vision::Image& image, HandRu
 FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
                      const HandOptions& options, std::span<const vision::Landmark> pose, HandTiming* timing) {
   const size_t max_hands = static_cast<size_t>(options.max_num_hands);
+  const vision::ImageSize size{image.width, image.height};
   FrameRois frame;
   if (!options.static_image_mode) {
     for (const HandState::TrackedHand& hand : state.tracked) {
@@ -80,11 +84,15 @@ FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRun
     }
   }
   frame.tracked_count = frame.rois.size();
+  PoseRois pose_rois;
+  if (!pose.empty()) {
+    pose_rois = sort_pose_rois(hand_rois_from_pose(pose, size), frame.rois, size);
+    frame.fallbacks = std::move(pose_rois.fallbacks);
+  }
   // The tracking gate (NormalizedRectVectorHasMinSize + DisallowIf): no new ROIs once enough are tracked.
   if (frame.tracked_count < max_hands) {
     const std::vector<vision::NormalizedRect> candidates =
-        pose.empty() ? palm_rois(image, runtimes, options, timing)
-                     : hand_rois_from_pose(pose, {image.width, image.height});
+        pose.empty() ? palm_rois(image, runtimes, options, timing) : std::move(pose_rois.untracked);
     frame.rois = associate_hand_rects(frame.rois, candidates, options.min_tracking_iou);
   }
   if (frame.rois.size() > max_hands) {
@@ -99,21 +107,36 @@ struct Candidate {
   HandLandmarksResult result;
 };
 
+// The landmark model on one ROI; the result if the hand is present (ThresholdingCalculator: flag >
+// threshold, compared in double).
+std::optional<HandLandmarksResult> present_hand(const vision::Image& image, const vision::NormalizedRect& roi,
+                                                HandRuntimes& runtimes, const HandOptions& options,
+                                                HandTiming* timing) {
+  const Clock::time_point start = Clock::now();
+  HandLandmarksResult result = runtimes.landmark_detector().detect(image, roi, runtimes.scratch());
+  if (timing != nullptr) {
+    timing->landmarks_ms += elapsed_ms(start);
+    ++timing->landmark_runs;
+  }
+  if (static_cast<double>(result.presence) > static_cast<double>(options.min_presence_confidence)) {
+    return result;
+  }
+  return std::nullopt;
+}
+
 std::vector<Candidate> present_hands(const vision::Image& image, const FrameRois& frame, const HandState& state,
                                      HandRuntimes& runtimes, const HandOptions& options, HandTiming* timing,
                                      int64_t& next_id) {
   std::vector<Candidate> present;
   for (size_t i = 0; i < frame.rois.size(); ++i) {
-    const int64_t id = i < frame.tracked_count ? state.tracked[i].id : next_id++;
-    const Clock::time_point start = Clock::now();
-    HandLandmarksResult result = runtimes.landmark_detector().detect(image, frame.rois[i], runtimes.scratch());
-    if (timing != nullptr) {
-      timing->landmarks_ms += elapsed_ms(start);
-      ++timing->landmark_runs;
+    const bool tracked = i < frame.tracked_count;
+    const int64_t id = tracked ? state.tracked[i].id : next_id++;
+    std::optional<HandLandmarksResult> result = present_hand(image, frame.rois[i], runtimes, options, timing);
+    if (!result && tracked && i < frame.fallbacks.size() && frame.fallbacks[i]) {
+      result = present_hand(image, *frame.fallbacks[i], runtimes, options, timing);
     }
-    // ThresholdingCalculator: present iff flag > threshold, compared in double.
-    if (static_cast<double>(result.presence) > static_cast<double>(options.min_presence_confidence)) {
-      present.push_back({id, std::move(result)});
+    if (result) {
+      present.push_back({id, std::move(*result)});
     }
   }
   return present;

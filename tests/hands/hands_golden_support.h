@@ -130,6 +130,40 @@ inline std::string describe(const HandComparison& error) {
   return text.str();
 }
 
+// An independent reference for the sequence: the sequence's frames are one photo moved by a known affine
+// per frame (seq_*.affine.json), so MediaPipe's IMAGE-mode hand on that photo (results/<photo>/hand_*.json),
+// mapped through each frame's affine, says where the hand is in every frame. Both use continuous pixel
+// coordinates (a normalized landmark (x, y) is the point (x * W, y * H)). One Person per frame.
+inline std::vector<golden::Person> affine_reference(const std::filesystem::path& affine_json, HandModel variant) {
+  std::ifstream in(affine_json);
+  if (!in) throw std::runtime_error("cannot open " + affine_json.string());
+  const nlohmann::json affine = nlohmann::json::parse(in);
+  const std::string photo = std::filesystem::path(affine.at("source").get<std::string>()).stem().string();
+  const golden::ImageResult source = golden::load_image_result(photo, std::string("hand_") + variant_name(variant));
+  if (source.people.size() != 1) throw std::runtime_error(photo + ": the reference photo must show one hand");
+  const double frame_width = affine.at("frame_size").at(0).get<double>();
+  const double frame_height = affine.at("frame_size").at(1).get<double>();
+  std::vector<golden::Person> reference;
+  for (const auto& frame : affine.at("frames")) {
+    const auto& m = frame.at("matrix");
+    golden::Person person = source.people.front();
+    for (vision::Landmark& landmark : person.landmarks) {
+      const double x = landmark.x * source.width;
+      const double y = landmark.y * source.height;
+      landmark.x = static_cast<float>((m[0][0].get<double>() * x + m[0][1].get<double>() * y + m[0][2].get<double>()) / frame_width);
+      landmark.y = static_cast<float>((m[1][0].get<double>() * x + m[1][1].get<double>() * y + m[1][2].get<double>()) / frame_height);
+    }
+    reference.push_back(std::move(person));
+  }
+  return reference;
+}
+
+// Mean and max normalized 2D distance between a hand and reference landmarks (no world landmarks).
+inline std::pair<double, double> landmark_distance(const Hand& ours, const golden::Person& reference) {
+  const HandComparison error = compare_hand(ours, reference);
+  return {error.mean_2d, error.max_2d};
+}
+
 inline std::vector<vision::Landmark> pose_landmarks_of(const golden::Frame& frame) {
   if (frame.people.empty()) return {};
   return frame.people.front().landmarks;
