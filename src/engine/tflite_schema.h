@@ -95,8 +95,10 @@ class TableView : private flatbuffers::Table {
   }
   template <typename T>
   bool verify_tables(flatbuffers::Verifier& verifier, int id) const {
+    // The field's own bytes must be verified before its offset is followed.
+    if (!VerifyOffset(verifier, slot(id))) return false;
     const auto* tables = vector<flatbuffers::Offset<T>>(id);
-    return VerifyOffset(verifier, slot(id)) && verifier.VerifyVector(tables) && verifier.VerifyVectorOfTables(tables);
+    return verifier.VerifyVector(tables) && verifier.VerifyVectorOfTables(tables);
   }
 };
 

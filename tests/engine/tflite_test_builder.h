@@ -41,6 +41,7 @@ struct TensorSpec {
   int8_t type = kFloat32;
   std::vector<uint8_t> data;  // Empty: no buffer (a computed tensor).
   std::optional<Sparsity> sparsity;
+  std::optional<uint32_t> buffer;  // Overrides the buffer index (to point it out of range).
 };
 
 // One scalar field of an options table: `bytes` 1 (int8/bool) or 4 (int32).
@@ -86,7 +87,7 @@ class ModelWriter {
         buffer = static_cast<uint32_t>(buffers.size());
         buffers.push_back(buffer_table(tensor.data));
       }
-      tensors.push_back(tensor_table(tensor, buffer));
+      tensors.push_back(tensor_table(tensor, tensor.buffer.value_or(buffer)));
     }
     std::vector<int32_t> codes;
     std::vector<flatbuffers::Offset<void>> operators;
