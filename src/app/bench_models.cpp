@@ -109,13 +109,13 @@ std::vector<Row> measure_all(const Options& options) {
 
 void print_table(const std::vector<Row>& rows, const Options& options) {
   std::printf("threads %d, %d runs after %d warm-up\n", options.threads, options.runs, options.warmup);
-  std::printf("%-40s %9s %10s %11s %9s %9s %8s\n", "model", "load ms", "create ms", "median ms", "p90 ms",
-              "GMAC", "GFLOP/s");
+  std::printf("%-40s %9s %10s %11s %9s %9s %8s\n", "model", "load ms", "create ms", "median ms", "p90 ms", "GMAC",
+              "GFLOP/s");
   for (const Row& row : rows) {
     char load[32] = "-";
     if (row.load_ms) std::snprintf(load, sizeof load, "%.1f", *row.load_ms);
-    std::printf("%-40s %9s %10.1f %11.2f %9.2f %9.3f %8.1f\n", row.name.c_str(), load, row.create_ms,
-                row.median_ms, row.p90_ms, static_cast<double>(row.macs) / 1e9, row.gflops());
+    std::printf("%-40s %9s %10.1f %11.2f %9.2f %9.3f %8.1f\n", row.name.c_str(), load, row.create_ms, row.median_ms,
+                row.p90_ms, static_cast<double>(row.macs) / 1e9, row.gflops());
   }
 }
 
@@ -140,9 +140,15 @@ void print_json(const std::vector<Row>& rows, const Options& options) {
 void add_bench_models(CLI::App& bench) {
   auto options = std::make_shared<Options>();
   CLI::App& command = *bench.add_subcommand("models", "Time loading, runtime creation and invoke of every model");
-  command.add_option("--threads", options->threads, "Threads per runtime")->capture_default_str()->check(CLI::Range(1, 256));
-  command.add_option("--runs", options->runs, "Timed invokes per model")->capture_default_str()->check(CLI::Range(1, 1000000));
-  command.add_option("--warmup", options->warmup, "Untimed invokes first")->capture_default_str()->check(CLI::Range(0, 1000000));
+  command.add_option("--threads", options->threads, "Threads per runtime")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  command.add_option("--runs", options->runs, "Timed invokes per model")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  command.add_option("--warmup", options->warmup, "Untimed invokes first")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   command.add_flag("--json", options->json, "Print JSON instead of a table");
   add_models_flag(command, options->models_dir);
   command.callback([options] {

@@ -21,8 +21,7 @@ int64_t operation_macs(const Graph& graph, const Operation& operation) {
       const auto& weights = shape_of(operation.inputs[1]);  // [O, I]
       return graph.tensors[static_cast<size_t>(operation.outputs[0])].element_count() * weights[1];
     }
-    default:
-      return 0;
+    default: return 0;
   }
 }
 

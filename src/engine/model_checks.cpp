@@ -34,7 +34,8 @@ class OpChecker {
     expect(count >= required && count <= required + optional,
            "has " + std::to_string(count) + " inputs, expected " + std::to_string(required) +
                (optional ? " to " + std::to_string(required + optional) : ""));
-    for (size_t i = 0; i < required; ++i) expect(operation_.inputs[i] >= 0, "input " + std::to_string(i) + " is missing");
+    for (size_t i = 0; i < required; ++i)
+      expect(operation_.inputs[i] >= 0, "input " + std::to_string(i) + " is missing");
   }
   bool has_input(size_t i) const { return operation_.inputs.size() > i && operation_.inputs[i] >= 0; }
   const Tensor& input(size_t i) const { return graph_.tensors[static_cast<size_t>(operation_.inputs[i])]; }
@@ -70,8 +71,8 @@ class OpChecker {
   void bias(size_t i, int32_t channels) const {
     if (!has_input(i)) return;
     constant_input(i, "bias");
-    expect(input(i).element_count() == channels, "bias has " + std::to_string(input(i).element_count()) +
-                                                     " values, expected " + std::to_string(channels));
+    expect(input(i).element_count() == channels,
+           "bias has " + std::to_string(input(i).element_count()) + " values, expected " + std::to_string(channels));
   }
   const Operation& operation() const { return operation_; }
 
@@ -150,7 +151,8 @@ void check_add(const OpChecker& check) {
   for (size_t i = 0; i < expected.size(); ++i) {
     const int32_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     const int32_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
-    check.expect(da == db || da == 1 || db == 1, "inputs " + shape_text(a) + " and " + shape_text(b) + " do not broadcast");
+    check.expect(da == db || da == 1 || db == 1,
+                 "inputs " + shape_text(a) + " and " + shape_text(b) + " do not broadcast");
     expected[expected.size() - 1 - i] = std::max(da, db);
   }
   check.output_is(expected);
@@ -162,7 +164,7 @@ void check_prelu(const OpChecker& check) {
   check.constant_input(1, "alpha");
   const int64_t count = check.input(1).element_count();
   check.expect(count == input[3] || count == 1, "alpha has " + std::to_string(count) + " values, expected " +
-                                                     std::to_string(input[3]) + " (one per channel) or 1");
+                                                    std::to_string(input[3]) + " (one per channel) or 1");
   check.output_is(input);
 }
 
@@ -170,9 +172,9 @@ void check_pad(const OpChecker& check) {
   check.arity(1);
   const auto& input = check.input(0).shape;
   const auto& paddings = check.operation().options.paddings;
-  check.expect(paddings.size() == 2 * input.size(), "has " + std::to_string(paddings.size()) +
-                                                        " padding values, expected 2 per input dim = " +
-                                                        std::to_string(2 * input.size()));
+  check.expect(paddings.size() == 2 * input.size(),
+               "has " + std::to_string(paddings.size()) +
+                   " padding values, expected 2 per input dim = " + std::to_string(2 * input.size()));
   std::vector<int32_t> expected = input;
   for (size_t d = 0; d < input.size(); ++d) {
     check.expect(paddings[2 * d] >= 0 && paddings[2 * d + 1] >= 0, "negative padding " + shape_text(paddings));
@@ -215,8 +217,8 @@ void check_concatenation(const OpChecker& check, size_t input_count) {
     check.expect(shape == output, "input " + shape_text(check.input(i).shape) + " does not fit output " +
                                       shape_text(output) + " along axis " + std::to_string(axis));
   }
-  check.expect(total == output[static_cast<size_t>(axis)], "inputs add up to " + std::to_string(total) +
-                                                               " along axis " + std::to_string(axis));
+  check.expect(total == output[static_cast<size_t>(axis)],
+               "inputs add up to " + std::to_string(total) + " along axis " + std::to_string(axis));
 }
 
 }  // namespace
@@ -235,9 +237,7 @@ void check_operation_shapes(const Graph& graph, const Operation& operation) {
     case OpType::kResizeBilinear: return check_resize_bilinear(check);
     case OpType::kDepthToSpace: return check_depth_to_space(check);
     case OpType::kConcatenation: return check_concatenation(check, operation.inputs.size());
-    case OpType::kLogistic:
-      check.arity(1);
-      return check.output_is(check.input(0).shape);
+    case OpType::kLogistic: check.arity(1); return check.output_is(check.input(0).shape);
     case OpType::kReshape:
       check.arity(1);
       return check.expect(check.input(0).element_count() == check.output().element_count(),

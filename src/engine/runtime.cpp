@@ -37,7 +37,8 @@ void initialize_xnnpack(const std::string& model_name) {
   static std::once_flag once;
   static xnn_status status = xnn_status_uninitialized;
   std::call_once(once, [] { status = xnn_initialize(nullptr); });
-  if (status != xnn_status_success) throw ModelError(model_name + ": xnn_initialize failed with " + xnn::describe(status));
+  if (status != xnn_status_success)
+    throw ModelError(model_name + ": xnn_initialize failed with " + xnn::describe(status));
 }
 
 std::string output_names(const Graph& graph) {
@@ -76,19 +77,19 @@ int64_t element_count(const Graph& graph, int32_t tensor) {
 
 struct Runtime::Impl {
   std::shared_ptr<const Model> model;
-  std::vector<int32_t> outputs;                        // Requested graph outputs, file order.
-  std::vector<bool> needed;                            // Per operation: does it feed a requested output?
-  std::vector<std::vector<float>> input_buffers;       // One per graph input, padded.
-  std::vector<std::vector<float>> result_buffers;      // External outputs and concatenation results, padded.
-  std::unordered_map<int32_t, const float*> location;  // Where each visible tensor's values are.
+  std::vector<int32_t> outputs;                          // Requested graph outputs, file order.
+  std::vector<bool> needed;                              // Per operation: does it feed a requested output?
+  std::vector<std::vector<float>> input_buffers;         // One per graph input, padded.
+  std::vector<std::vector<float>> result_buffers;        // External outputs and concatenation results, padded.
+  std::unordered_map<int32_t, const float*> location;    // Where each visible tensor's values are.
   std::unordered_map<int32_t, float*> external_outputs;  // Subgraph outputs -> the buffer XNNPACK writes.
-  std::vector<xnn::ConcatenationPlan> copies;          // Concatenations done after the subgraph runs.
+  std::vector<xnn::ConcatenationPlan> copies;            // Concatenations done after the subgraph runs.
   std::vector<float*> copy_destinations;
   std::vector<std::vector<const float*>> copy_sources;
-  std::vector<xnn_external_value> input_values;        // Graph inputs the subgraph reads.
-  xnn::OwnedBuffers constants;                         // Must outlive `runtime`.
-  ThreadPool threadpool;                               // Must outlive `runtime`.
-  XnnRuntime runtime;                                  // Declared last: destroyed first.
+  std::vector<xnn_external_value> input_values;  // Graph inputs the subgraph reads.
+  xnn::OwnedBuffers constants;                   // Must outlive `runtime`.
+  ThreadPool threadpool;                         // Must outlive `runtime`.
+  XnnRuntime runtime;                            // Declared last: destroyed first.
   int64_t macs = 0;
 
   const Graph& graph() const { return model->graph(); }
@@ -169,7 +170,8 @@ void Runtime::Impl::plan_outputs() {
 Subgraph Runtime::Impl::build_subgraph(size_t& node_count) {
   xnn_subgraph_t raw = nullptr;
   const xnn_status status = xnn_create_subgraph(static_cast<uint32_t>(graph().tensors.size()), 0, &raw);
-  if (status != xnn_status_success) throw ModelError(graph().name + ": xnn_create_subgraph failed with " + xnn::describe(status));
+  if (status != xnn_status_success)
+    throw ModelError(graph().name + ": xnn_create_subgraph failed with " + xnn::describe(status));
   Subgraph subgraph(raw);
   std::unordered_map<int32_t, xnn::Boundary> boundaries;
   for (int32_t input : graph().inputs) boundaries[input] = xnn::Boundary::kExternalInput;
@@ -196,17 +198,20 @@ void Runtime::Impl::create_runtime(int threads) {
   if (node_count == 0) return;  // Nothing for XNNPACK to do: only concatenations of inputs/constants.
   if (threads > 1) {
     threadpool.reset(pthreadpool_create(static_cast<size_t>(threads)));
-    if (!threadpool) throw ModelError(graph().name + ": cannot create a pool of " + std::to_string(threads) + " threads");
+    if (!threadpool)
+      throw ModelError(graph().name + ": cannot create a pool of " + std::to_string(threads) + " threads");
   }
   xnn_runtime_t raw = nullptr;
   xnn_status status = xnn_create_runtime_v2(subgraph.get(), threadpool.get(), 0, &raw);
-  if (status != xnn_status_success) throw ModelError(graph().name + ": xnn_create_runtime_v2 failed with " + xnn::describe(status));
+  if (status != xnn_status_success)
+    throw ModelError(graph().name + ": xnn_create_runtime_v2 failed with " + xnn::describe(status));
   runtime.reset(raw);
   std::vector<xnn_external_value> values = input_values;
   for (const auto& [tensor, buffer] : external_outputs) values.push_back({static_cast<uint32_t>(tensor), buffer});
   // Buffers never move after this point, so one setup serves every invoke.
   status = xnn_setup_runtime(runtime.get(), values.size(), values.data());
-  if (status != xnn_status_success) throw ModelError(graph().name + ": xnn_setup_runtime failed with " + xnn::describe(status));
+  if (status != xnn_status_success)
+    throw ModelError(graph().name + ": xnn_setup_runtime failed with " + xnn::describe(status));
 }
 
 Runtime::Runtime(std::shared_ptr<const Model> model, RuntimeOptions options) : impl_(std::make_unique<Impl>()) {

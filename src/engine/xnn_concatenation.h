@@ -15,8 +15,8 @@ namespace posestream::engine::xnn {
 //  - strided copy: otherwise, after the subgraph ran, each outer row of each input is copied.
 struct ConcatenationPlan {
   int32_t output_tensor = -1;
-  std::vector<int32_t> inputs;       // Tensor indices, in order.
-  std::vector<int64_t> axis_sizes;   // Each input's size along the axis.
+  std::vector<int32_t> inputs;      // Tensor indices, in order.
+  std::vector<int64_t> axis_sizes;  // Each input's size along the axis.
   int64_t outer = 1;
   int64_t inner = 1;
   int64_t output_axis_size = 0;

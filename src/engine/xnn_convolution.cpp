@@ -27,8 +27,8 @@ Window2D window(const SubgraphBuilder& builder, const Operation& operation, int3
   Window2D result;
   result.vertical = spatial_padding(options.padding, input[1], output[1], kernel_height, options.stride_height,
                                     options.dilation_height);
-  result.horizontal = spatial_padding(options.padding, input[2], output[2], kernel_width, options.stride_width,
-                                      options.dilation_width);
+  result.horizontal =
+      spatial_padding(options.padding, input[2], output[2], kernel_width, options.stride_width, options.dilation_width);
   result.kernel_height = static_cast<uint32_t>(kernel_height);
   result.kernel_width = static_cast<uint32_t>(kernel_width);
   return result;
@@ -49,14 +49,12 @@ void define_conv_2d(SubgraphBuilder& builder, const Operation& operation) {
   const uint32_t weights = builder.weight(operation.inputs[1]);
   const uint32_t bias = bias_value(builder, operation, output_channels);
   const uint32_t output = builder.value(operation.outputs[0]);
-  builder.check(xnn_define_convolution_2d(builder.subgraph(), w.vertical.before, w.horizontal.after, w.vertical.after,
-                                          w.horizontal.before, w.kernel_height, w.kernel_width,
-                                          static_cast<uint32_t>(options.stride_height),
-                                          static_cast<uint32_t>(options.stride_width),
-                                          static_cast<uint32_t>(options.dilation_height),
-                                          static_cast<uint32_t>(options.dilation_width), static_cast<uint32_t>(groups),
-                                          group_input_channels, output_channels / groups, output_min, output_max,
-                                          input, weights, bias, output, 0),
+  builder.check(xnn_define_convolution_2d(
+                    builder.subgraph(), w.vertical.before, w.horizontal.after, w.vertical.after, w.horizontal.before,
+                    w.kernel_height, w.kernel_width, static_cast<uint32_t>(options.stride_height),
+                    static_cast<uint32_t>(options.stride_width), static_cast<uint32_t>(options.dilation_height),
+                    static_cast<uint32_t>(options.dilation_width), static_cast<uint32_t>(groups), group_input_channels,
+                    output_channels / groups, output_min, output_max, input, weights, bias, output, 0),
                 operation, "xnn_define_convolution_2d");
 }
 
@@ -77,8 +75,8 @@ void define_depthwise_conv_2d(SubgraphBuilder& builder, const Operation& operati
                     builder.subgraph(), w.vertical.before, w.horizontal.after, w.vertical.after, w.horizontal.before,
                     w.kernel_height, w.kernel_width, static_cast<uint32_t>(options.stride_height),
                     static_cast<uint32_t>(options.stride_width), static_cast<uint32_t>(options.dilation_height),
-                    static_cast<uint32_t>(options.dilation_width), multiplier, input_channels, output_min,
-                    output_max, input, weights, bias, output, 0),
+                    static_cast<uint32_t>(options.dilation_width), multiplier, input_channels, output_min, output_max,
+                    input, weights, bias, output, 0),
                 operation, "xnn_define_depthwise_convolution_2d");
 }
 
@@ -95,9 +93,9 @@ void define_fully_connected(SubgraphBuilder& builder, const Operation& operation
   const bool has_bias = operation.inputs.size() > 2 && operation.inputs[2] >= 0;
   const uint32_t bias = has_bias ? builder.weight(operation.inputs[2]) : XNN_INVALID_VALUE_ID;
   const uint32_t output = builder.value(operation.outputs[0]);
-  builder.check(xnn_define_fully_connected(builder.subgraph(), output_min, output_max, input, weights, bias, output,
-                                           flags),
-                operation, "xnn_define_fully_connected");
+  builder.check(
+      xnn_define_fully_connected(builder.subgraph(), output_min, output_max, input, weights, bias, output, flags),
+      operation, "xnn_define_fully_connected");
 }
 
 }  // namespace posestream::engine::xnn

@@ -123,12 +123,12 @@ uint32_t SubgraphBuilder::define(int32_t tensor_index, const std::vector<size_t>
                                  uint32_t flags) {
   const uint32_t external_id = tensor_index >= 0 ? static_cast<uint32_t>(tensor_index) : XNN_INVALID_VALUE_ID;
   uint32_t id = XNN_INVALID_VALUE_ID;
-  const xnn_status status = xnn_define_tensor_value(subgraph_, xnn_datatype_fp32, shape.size(), shape.data(), data,
-                                                    external_id, flags, &id);
+  const xnn_status status =
+      xnn_define_tensor_value(subgraph_, xnn_datatype_fp32, shape.size(), shape.data(), data, external_id, flags, &id);
   if (status != xnn_status_success) {
-    const std::string what = tensor_index >= 0 ? "tensor #" + std::to_string(tensor_index) + " '" +
-                                                     tensor(tensor_index).name + "'"
-                                               : std::string("an intermediate value");
+    const std::string what = tensor_index >= 0
+                                 ? "tensor #" + std::to_string(tensor_index) + " '" + tensor(tensor_index).name + "'"
+                                 : std::string("an intermediate value");
     throw ModelError(graph_.name + ": defining " + what + " failed with " + describe(status));
   }
   return id;

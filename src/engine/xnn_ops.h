@@ -78,18 +78,18 @@ using DefineFunction = void (*)(SubgraphBuilder& builder, const Operation& opera
 DefineFunction define_function(OpType type);
 
 // The table's entries, one per op, grouped by file.
-void define_conv_2d(SubgraphBuilder& builder, const Operation& operation);             // xnn_convolution.cpp
-void define_depthwise_conv_2d(SubgraphBuilder& builder, const Operation& operation);   // xnn_convolution.cpp
-void define_fully_connected(SubgraphBuilder& builder, const Operation& operation);     // xnn_convolution.cpp
-void define_max_pool_2d(SubgraphBuilder& builder, const Operation& operation);         // xnn_pooling.cpp
-void define_mean(SubgraphBuilder& builder, const Operation& operation);                // xnn_pooling.cpp
-void define_add(SubgraphBuilder& builder, const Operation& operation);                 // xnn_elementwise.cpp
-void define_logistic(SubgraphBuilder& builder, const Operation& operation);            // xnn_elementwise.cpp
-void define_prelu(SubgraphBuilder& builder, const Operation& operation);               // xnn_elementwise.cpp
-void define_pad(SubgraphBuilder& builder, const Operation& operation);                 // xnn_layout.cpp
-void define_reshape(SubgraphBuilder& builder, const Operation& operation);             // xnn_layout.cpp
-void define_resize_bilinear(SubgraphBuilder& builder, const Operation& operation);     // xnn_layout.cpp
-void define_depth_to_space(SubgraphBuilder& builder, const Operation& operation);      // xnn_layout.cpp
+void define_conv_2d(SubgraphBuilder& builder, const Operation& operation);            // xnn_convolution.cpp
+void define_depthwise_conv_2d(SubgraphBuilder& builder, const Operation& operation);  // xnn_convolution.cpp
+void define_fully_connected(SubgraphBuilder& builder, const Operation& operation);    // xnn_convolution.cpp
+void define_max_pool_2d(SubgraphBuilder& builder, const Operation& operation);        // xnn_pooling.cpp
+void define_mean(SubgraphBuilder& builder, const Operation& operation);               // xnn_pooling.cpp
+void define_add(SubgraphBuilder& builder, const Operation& operation);                // xnn_elementwise.cpp
+void define_logistic(SubgraphBuilder& builder, const Operation& operation);           // xnn_elementwise.cpp
+void define_prelu(SubgraphBuilder& builder, const Operation& operation);              // xnn_elementwise.cpp
+void define_pad(SubgraphBuilder& builder, const Operation& operation);                // xnn_layout.cpp
+void define_reshape(SubgraphBuilder& builder, const Operation& operation);            // xnn_layout.cpp
+void define_resize_bilinear(SubgraphBuilder& builder, const Operation& operation);    // xnn_layout.cpp
+void define_depth_to_space(SubgraphBuilder& builder, const Operation& operation);     // xnn_layout.cpp
 
 // output_min/output_max of a node carrying a fused activation.
 std::pair<float, float> activation_range(Activation activation);

@@ -12,17 +12,16 @@ void define_max_pool_2d(SubgraphBuilder& builder, const Operation& operation) {
   // XNNPACK clamps window positions into the input, which ignores padded cells exactly as TFLite does.
   const SpatialPadding vertical = spatial_padding(options.padding, input_shape[1], output_shape[1],
                                                   options.filter_height, options.stride_height, 1);
-  const SpatialPadding horizontal = spatial_padding(options.padding, input_shape[2], output_shape[2],
-                                                    options.filter_width, options.stride_width, 1);
+  const SpatialPadding horizontal =
+      spatial_padding(options.padding, input_shape[2], output_shape[2], options.filter_width, options.stride_width, 1);
   const auto [output_min, output_max] = activation_range(options.activation);
   const uint32_t input = builder.value(operation.inputs[0]);
   const uint32_t output = builder.value(operation.outputs[0]);
-  builder.check(xnn_define_max_pooling_2d(builder.subgraph(), vertical.before, horizontal.after, vertical.after,
-                                          horizontal.before, static_cast<uint32_t>(options.filter_height),
-                                          static_cast<uint32_t>(options.filter_width),
-                                          static_cast<uint32_t>(options.stride_height),
-                                          static_cast<uint32_t>(options.stride_width), 1, 1, output_min, output_max,
-                                          input, output, 0),
+  builder.check(xnn_define_max_pooling_2d(
+                    builder.subgraph(), vertical.before, horizontal.after, vertical.after, horizontal.before,
+                    static_cast<uint32_t>(options.filter_height), static_cast<uint32_t>(options.filter_width),
+                    static_cast<uint32_t>(options.stride_height), static_cast<uint32_t>(options.stride_width), 1, 1,
+                    output_min, output_max, input, output, 0),
                 operation, "xnn_define_max_pooling_2d");
 }
 

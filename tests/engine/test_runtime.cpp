@@ -77,9 +77,9 @@ TEST(Runtime, DepthwiseWithMultiplierOrdersChannelsAsInputTimesMultiplier) {
   GraphMaker maker("depthwise_multiplier.tflite");
   const int32_t input = maker.input("input", {1, 2, 2, 2});
   const int32_t filter = maker.tensor("filter", {1, 2, 2, 4},
-                                      {1, 1, 1, 0,    // p0 (0,0): oc0..oc3
-                                       1, 0, 1, 1,    // p1 (0,1)
-                                       1, 0, 1, 0,    // p2 (1,0)
+                                      {1, 1, 1, 0,     // p0 (0,0): oc0..oc3
+                                       1, 0, 1, 1,     // p1 (0,1)
+                                       1, 0, 1, 0,     // p2 (1,0)
                                        1, -1, 1, 0});  // p3 (1,1)
   const int32_t bias = maker.tensor("bias", {4}, {0, 0.5f, 0, -1});
   const int32_t output = maker.tensor("output", {1, 1, 1, 4});
@@ -186,8 +186,8 @@ TEST(Runtime, PadReshapeMaxPoolAndLogistic) {
   maker.output(pooled);
   const Runtime runtime = run(maker.graph(), {{1, -2, 3, 4}});
   const auto logistic = [](float x) { return 1.0f / (1.0f + std::exp(-x)); };
-  expect_values(runtime.output("sigmoid"), {logistic(1), logistic(-2), 0.5f, logistic(3), logistic(4), 0.5f, 0.5f,
-                                            0.5f, 0.5f});
+  expect_values(runtime.output("sigmoid"),
+                {logistic(1), logistic(-2), 0.5f, logistic(3), logistic(4), 0.5f, 0.5f, 0.5f, 0.5f});
   expect_values(runtime.output("pooled"), {4});
 }
 

@@ -179,7 +179,8 @@ TEST(ModelErrors, WrongOutputShapeNamesTheOp) {
   const int32_t input = maker.input("input", {1, 4, 4, 1});
   const int32_t filter = maker.tensor("filter", {1, 3, 3, 1}, std::vector<float>(9, 1.0f));
   const int32_t output = maker.tensor("output", {1, 4, 4, 1});  // SAME stride 2 makes 2x2.
-  maker.op(OpType::kConv2D, {input, filter}, output, {.padding = Padding::kSame, .stride_height = 2, .stride_width = 2});
+  maker.op(OpType::kConv2D, {input, filter}, output,
+           {.padding = Padding::kSame, .stride_height = 2, .stride_width = 2});
   maker.output(output);
   const std::string message = model_error_of([&] { Model::from_graph(maker.graph()); });
   EXPECT_NE(message.find("bad.tflite: op 0 CONV_2D: output tensor #2 has shape [1,4,4,1], expected [1,2,2,1]"),

@@ -13,7 +13,7 @@
 namespace posestream::engine {
 namespace {
 
-const char* const kModels[] = {"pose_detection",      "pose_landmark_lite", "pose_landmark_full",
+const char* const kModels[] = {"pose_detection",      "pose_landmark_lite",  "pose_landmark_full",
                                "pose_landmark_heavy", "palm_detection_lite", "palm_detection_full",
                                "hand_landmark_lite",  "hand_landmark_full"};
 
