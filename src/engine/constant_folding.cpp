@@ -13,6 +13,9 @@ namespace {
 
 [[noreturn]] void fail(const std::string& message) { throw ModelError(message); }
 
+// Total values all folds may produce (256 MiB of floats); pose_landmark_heavy folds about 14 million.
+constexpr int64_t kMaxFoldedValues = int64_t{1} << 26;
+
 // Checks that `order[begin, end)` is a permutation of begin..end-1.
 bool is_permutation_of_range(const std::vector<int32_t>& order, size_t begin, size_t end) {
   std::vector<bool> seen(end - begin, false);
@@ -283,10 +286,20 @@ void fold_constants(FileModel& model) {
   for (const int32_t output : model.outputs) ++readers[static_cast<size_t>(output)];
 
   std::vector<FileOperation> kept;
+  int64_t folded_values = 0;
   for (FileOperation& operation : model.operations) {
     if (!is_folded(operation)) {
       kept.push_back(std::move(operation));
       continue;
+    }
+    // Each fold may allocate a dense copy, and a tiny sparse tensor can describe 2^28 zeros: bound the
+    // total so that a small file cannot ask for gigabytes.
+    if (operation.outputs.size() == 1) {
+      folded_values += model.tensors[static_cast<size_t>(operation.outputs[0])].tensor.element_count();
+    }
+    if (folded_values > kMaxFoldedValues) {
+      fail(op_context(model, operation) + "folded constants would exceed " + std::to_string(kMaxFoldedValues) +
+           " values");
     }
     bool still_used = true;
     if (operation.inputs.size() == 1 && operation.inputs[0] >= 0) {

@@ -64,8 +64,9 @@ struct OpOptions {
 struct Operation {
   OpType type;
   int32_t index = 0;             // Position in the file's operator list, for error messages.
-  // Tensor indices, all float tensors; -1 marks an omitted optional input (e.g. no bias). Int32
-  // parameter inputs (MEAN axes, PAD paddings, RESHAPE shape, RESIZE_BILINEAR size) are not listed.
+  // Tensor indices, all float tensors; -1 marks an omitted optional input (the reader always lists 3
+  // inputs for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, bias -1 when absent). Int32 parameter
+  // inputs (MEAN axes, PAD paddings, RESHAPE shape, RESIZE_BILINEAR size) are not listed.
   std::vector<int32_t> inputs;
   std::vector<int32_t> outputs;
   OpOptions options;
@@ -75,6 +76,8 @@ struct Operation {
 // (TFLite files store them in execution order).
 struct Graph {
   std::string name;  // The file's base name, used in every error message.
+  // Indexed as in the file. After folding, some are referenced by no op: the FLOAT16 and sparse
+  // originals of folded constants, and the int32 parameter tensors (kept without data).
   std::vector<Tensor> tensors;
   std::vector<Operation> operations;
   std::vector<int32_t> inputs;   // Graph input tensor indices, in the file's order.

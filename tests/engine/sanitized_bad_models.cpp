@@ -283,5 +283,19 @@ TEST(BadModels, BrokenSparseConstant) {
   EXPECT_TRUE(contains(error_of(builder::write_model(spec), "union.tflite"), "corrupt"));
 }
 
+TEST(BadModels, TinySparseTensorDescribingHugeDenseOne) {
+  // [8193, 8192] = 2^26 + 8192 values from one stored value: over the folding budget, refused before
+  // any allocation.
+  std::vector<int32_t> segments(8194, 1);
+  segments[0] = 0;
+  builder::Sparsity sparsity{{0, 1}, {}, {{false, 8193}, {true, 0, segments, {0}, 2, 2}}};
+  builder::ModelSpec spec = small_conv();
+  spec.tensors.push_back({"sparse", {8193, 8192}, builder::kFloat16, builder::half_bytes({0x3c00}), sparsity});
+  spec.tensors.push_back({"dense", {8193, 8192}, builder::kFloat16});
+  spec.operators.insert(spec.operators.begin(), {124, {4}, {5}});
+  EXPECT_TRUE(
+      contains(error_of(builder::write_model(spec), "huge.tflite"), "op 0 DENSIFY: folded constants would exceed"));
+}
+
 }  // namespace
 }  // namespace posestream::engine
