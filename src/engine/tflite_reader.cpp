@@ -87,7 +87,7 @@ SparseFormat read_sparse_format(const schema::SparsityParameters& sparsity, cons
   format.traversal_order = widen(sparsity.traversal_order());
   format.block_map = widen(sparsity.block_map());
   const auto* dims = sparsity.dim_metadata();
-  if (dims == nullptr || format.traversal_order.size() > size_t{2} * kMaxRank) {
+  if (dims == nullptr || format.traversal_order.size() > size_t{2} * kMaxRank || dims->size() > 2u * kMaxRank) {
     fail(context + "has sparsity without dimension metadata or with more than " + std::to_string(2 * kMaxRank) +
          " traversal dims");
   }
