@@ -43,11 +43,12 @@ struct ImageResult {
 struct Frame {
   int index = 0;
   std::string file;  // as recorded, e.g. "seq_gesture_four_06aa/frame_000.jpg"
-  int64_t timestamp_ms = 0;
+  int64_t timestamp_ms = -1;  // -1 where the file has none (IMAGE-mode sequences record null)
   std::vector<Person> people;
 };
 
-// One per-frame sequence file: sequences/<task>_<variant>_video.json.
+// One per-frame sequence file: tests/data/golden/sequences/<task>_<variant>_video.json (VIDEO mode), or
+// ../shared/golden/sequences/<sequence>/<task>_<variant>_{video,image}.json.
 struct Sequence {
   std::string name;  // e.g. "seq_gesture_four_06aa"
   std::string mode;  // "VIDEO" or "IMAGE"
@@ -136,7 +137,8 @@ inline Sequence load_sequence(const std::filesystem::path& path) {
     Frame frame;
     frame.index = value.at("index").get<int>();
     frame.file = value.at("file").get<std::string>();
-    frame.timestamp_ms = value.at("timestampMs").get<int64_t>();
+    const auto& timestamp = value.at("timestampMs");
+    if (timestamp.is_number()) frame.timestamp_ms = timestamp.get<int64_t>();
     frame.people = detail::people_from(value.at("result"));
     sequence.frames.push_back(std::move(frame));
   }
