@@ -37,11 +37,17 @@ std::vector<vision::NormalizedRect> hand_rois_from_pose(std::span<const vision::
     return rois;
   }
   for (vision::HandSide side : {vision::HandSide::left, vision::HandSide::right}) {
-    if (std::optional<vision::NormalizedRect> roi = vision::hand_roi_from_pose(pose_landmarks, side, image)) {
+    std::optional<vision::NormalizedRect> roi = vision::hand_roi_from_pose(pose_landmarks, side, image);
+    if (roi && is_usable_roi(*roi)) {
       rois.push_back(*roi);
     }
   }
   return rois;
+}
+
+bool is_usable_roi(const vision::NormalizedRect& rect) {
+  return std::isfinite(rect.x_center) && std::isfinite(rect.y_center) && std::isfinite(rect.width) &&
+         std::isfinite(rect.height) && std::isfinite(rect.rotation) && rect.width > 0.0f && rect.height > 0.0f;
 }
 
 bool rect_contains(const vision::NormalizedRect& rect, vision::Point2 point, vision::ImageSize image) {

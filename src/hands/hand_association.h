@@ -22,6 +22,12 @@ std::vector<vision::NormalizedRect> associate_hand_rects(std::span<const vision:
 std::vector<vision::NormalizedRect> hand_rois_from_pose(std::span<const vision::Landmark> pose_landmarks,
                                                         vision::ImageSize image);
 
+// Whether the landmark model can run on `rect`: every field finite, width and height > 0. MediaPipe's
+// ImageToTensor skips a 0 x 0 rect (the palm detector's "no palm" sentinel) and would fail the graph on
+// the others; a ROI that fails this is dropped instead, so that one degenerate ROI (e.g. from NaN pose
+// landmarks, or landmarks collapsed onto one point) can neither stop the frame nor stay tracked.
+bool is_usable_roi(const vision::NormalizedRect& rect);
+
 // Whether `point` (normalized) lies inside the rotated rect, measured in pixels.
 bool rect_contains(const vision::NormalizedRect& rect, vision::Point2 point, vision::ImageSize image);
 

@@ -16,11 +16,11 @@ inline constexpr size_t kHandLandmarkCount = 21;
 
 // One run of the landmark model on one ROI, before the presence threshold.
 struct HandLandmarksResult {
-  float presence = 0.0f;             // The hand flag as the model outputs it (no activation).
-  float handedness_raw = 0.0f;       // The model's handedness output p (no activation).
-  std::array<vision::Landmark, kHandLandmarkCount> landmarks;        // Projected to the image.
+  float presence = 0.0f;                                       // The hand flag as the model outputs it (no activation).
+  float handedness_raw = 0.0f;                                 // The model's handedness output p (no activation).
+  std::array<vision::Landmark, kHandLandmarkCount> landmarks;  // Projected to the image.
   std::array<vision::Landmark, kHandLandmarkCount> world_landmarks;  // Rotated by the ROI's rotation.
-  vision::NormalizedRect roi;        // The ROI the model ran on.
+  vision::NormalizedRect roi;                                        // The ROI the model ran on.
 };
 
 // Holds its own runtime over the shared model: one per worker thread, not thread-safe.

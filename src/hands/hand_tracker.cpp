@@ -1,8 +1,8 @@
 // track_hands: tasks-vision's HandLandmarkerGraph in IMAGE and VIDEO modes, and the pose-assisted mode.
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -171,8 +171,8 @@ Hand to_hand(const HandLandmarksResult& result) {
 
 // The optional One Euro pass, per tracked hand id; filters of hands no longer tracked are dropped. MediaPipe
 // has no hand filter settings; the pose graph's (landmarks 0.05 / 80 / 1, world 0.1 / 40 / 1) are used.
-void smooth(std::vector<Hand>& hands, const std::vector<Candidate>& kept, int64_t timestamp_us,
-            vision::ImageSize image, HandState& state) {
+void smooth(std::vector<Hand>& hands, const std::vector<Candidate>& kept, int64_t timestamp_us, vision::ImageSize image,
+            HandState& state) {
   std::map<int64_t, HandState::Smoothers> smoothers;
   for (size_t i = 0; i < hands.size(); ++i) {
     auto found = state.smoothers.find(kept[i].id);
@@ -183,7 +183,8 @@ void smooth(std::vector<Hand>& hands, const std::vector<Candidate>& kept, int64_
                                    vision::LandmarksSmoother(vision::pose_world_landmark_smoothing_options())};
     const std::vector<vision::Landmark> landmarks =
         filters.landmarks.apply(hands[i].landmarks, timestamp_us, image, std::nullopt);
-    const std::vector<vision::Landmark> world = filters.world_landmarks.apply_absolute(hands[i].world_landmarks, timestamp_us);
+    const std::vector<vision::Landmark> world =
+        filters.world_landmarks.apply_absolute(hands[i].world_landmarks, timestamp_us);
     std::copy_n(landmarks.begin(), kHandLandmarkCount, hands[i].landmarks.begin());
     std::copy_n(world.begin(), kHandLandmarkCount, hands[i].world_landmarks.begin());
     smoothers.emplace(kept[i].id, std::move(filters));
@@ -208,7 +209,9 @@ std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, 
   for (const Candidate& candidate : kept) {
     hands.push_back(to_hand(candidate.result));
     // The next frame's ROI comes from the unsmoothed landmarks (HandLandmarksToRect + RectTransformation).
-    if (std::optional<vision::NormalizedRect> next = vision::hand_roi_from_landmarks(candidate.result.landmarks, size)) {
+    const std::optional<vision::NormalizedRect> next =
+        vision::hand_roi_from_landmarks(candidate.result.landmarks, size);
+    if (next && is_usable_roi(*next)) {
       tracked.push_back({candidate.id, *next});
     }
   }

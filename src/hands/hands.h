@@ -116,8 +116,8 @@ class HandRuntimes {
 // between workers with its stream.
 struct HandState {
   struct TrackedHand {
-    int64_t id = 0;               // Stable while the hand is tracked; keys its smoothers.
-    vision::NormalizedRect roi;   // The ROI this hand's landmarks give for the next frame.
+    int64_t id = 0;              // Stable while the hand is tracked; keys its smoothers.
+    vision::NormalizedRect roi;  // The ROI this hand's landmarks give for the next frame.
   };
   std::vector<TrackedHand> tracked;
   int64_t next_id = 1;
@@ -131,9 +131,9 @@ struct HandState {
 };
 
 struct Hand {
-  std::string handedness;  // "Left" | "Right", as tasks-vision reports it (see above).
-  float score = 0.0f;      // Handedness score, max(p, 1 - p).
-  float presence = 0.0f;   // The hand flag that passed min_presence_confidence.
+  std::string handedness;                            // "Left" | "Right", as tasks-vision reports it (see above).
+  float score = 0.0f;                                // Handedness score, max(p, 1 - p).
+  float presence = 0.0f;                             // The hand flag that passed min_presence_confidence.
   std::array<vision::Landmark, 21> landmarks;        // Normalized to the image; z has x's scale.
   std::array<vision::Landmark, 21> world_landmarks;  // Metres, origin near the hand's centre.
   vision::NormalizedRect roi;                        // The ROI the landmarks were found in.
@@ -152,8 +152,7 @@ struct HandTiming {
 // pose list, engine::ModelError if XNNPACK fails; `state` is unchanged then.
 std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
                               HandRuntimes& runtimes, const HandOptions& options,
-                              std::span<const vision::Landmark> pose_landmarks = {},
-                              HandTiming* timing = nullptr);
+                              std::span<const vision::Landmark> pose_landmarks = {}, HandTiming* timing = nullptr);
 
 // One stream on one thread: runtimes, state and options together.
 class HandTracker {

@@ -1,8 +1,10 @@
 // Palm detection as tasks-vision's HandDetectorGraph: letterboxed 192x192 crop, 2016 SSD anchors, weighted NMS.
 #include "hands/palm_detector.h"
 
+#include <algorithm>
 #include <string>
 
+#include "hands/hand_association.h"
 #include "hands/hands.h"
 #include "hands/shape_checks.h"
 #include "vision/rects.h"
@@ -29,7 +31,8 @@ vision::CropOptions crop_options() {
 std::vector<vision::Anchor> palm_anchors() {
   vision::AnchorsResult result = vision::generate_anchors(vision::palm_detector_anchor_options());
   if (!result.ok() || result.anchors.size() != static_cast<size_t>(kAnchorCount)) {
-    throw HandError("palm detector: anchors: " + (result.ok() ? std::to_string(result.anchors.size()) + " anchors, expected 2016" : result.error));
+    throw HandError("palm detector: anchors: " +
+                    (result.ok() ? std::to_string(result.anchors.size()) + " anchors, expected 2016" : result.error));
   }
   return std::move(result.anchors);
 }
@@ -62,8 +65,8 @@ std::vector<vision::Detection> PalmDetector::detect(const vision::Image& image, 
   vision::DetectionDecodeOptions decode = vision::palm_detector_decode_options();
   decode.has_min_score = true;
   decode.min_score_threshold = min_score;
-  vision::DetectionsResult decoded = vision::decode_detections(runtime_.output(boxes_output_),
-                                                               runtime_.output(scores_output_), anchors_, decode);
+  vision::DetectionsResult decoded =
+      vision::decode_detections(runtime_.output(boxes_output_), runtime_.output(scores_output_), anchors_, decode);
   if (!decoded.ok()) {
     throw HandError("palm detector: " + decoded.error);
   }
@@ -94,11 +97,10 @@ std::vector<vision::NormalizedRect> hand_rois_from_palms(std::span<const vision:
                                                          vision::ImageSize image, int max_count,
                                                          float rotation_target_radians) {
   std::vector<vision::NormalizedRect> rois;
-  for (const vision::Detection& palm : palms) {
-    if (static_cast<int>(rois.size()) >= max_count) {
-      break;
-    }
-    if (std::optional<vision::NormalizedRect> roi = hand_roi_from_palm(palm, image, rotation_target_radians)) {
+  const size_t count = std::min(palms.size(), static_cast<size_t>(std::max(max_count, 0)));
+  for (const vision::Detection& palm : palms.first(count)) {
+    std::optional<vision::NormalizedRect> roi = hand_roi_from_palm(palm, image, rotation_target_radians);
+    if (roi && is_usable_roi(*roi)) {
       rois.push_back(*roi);
     }
   }

@@ -43,12 +43,14 @@ class PalmDetector {
 // The hand ROI of one palm (DetectionsToRects with keypoint 0 -> 2 and `rotation_target_radians`, then
 // RectTransformation scale 2.6, shift_y -0.5, square_long). nullopt for a palm with fewer than 3
 // keypoints.
-std::optional<vision::NormalizedRect> hand_roi_from_palm(const vision::Detection& palm, vision::ImageSize image,
-                                                         float rotation_target_radians = kTasksPalmRotationTargetRadians);
+std::optional<vision::NormalizedRect> hand_roi_from_palm(
+    const vision::Detection& palm, vision::ImageSize image,
+    float rotation_target_radians = kTasksPalmRotationTargetRadians);
 
-// The ROIs of the first `max_count` palms, in order (the detector's ClipNormalizedRectVectorSize).
-std::vector<vision::NormalizedRect> hand_rois_from_palms(std::span<const vision::Detection> palms,
-                                                         vision::ImageSize image, int max_count,
-                                                         float rotation_target_radians = kTasksPalmRotationTargetRadians);
+// The ROIs of the first `max_count` palms, in order (the detector's ClipNormalizedRectVectorSize), minus
+// those is_usable_roi refuses (which still count towards max_count, as in MediaPipe).
+std::vector<vision::NormalizedRect> hand_rois_from_palms(
+    std::span<const vision::Detection> palms, vision::ImageSize image, int max_count,
+    float rotation_target_radians = kTasksPalmRotationTargetRadians);
 
 }  // namespace posestream::hands

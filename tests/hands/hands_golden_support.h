@@ -34,8 +34,8 @@ inline bool default_test_environment() {
 inline const bool kDefaultTestEnvironment = default_test_environment();
 
 // The golden criteria (per matched hand).
-inline constexpr double kMaxMeanDistance = 0.01;   // Normalized x, y, mean over the 21 landmarks.
-inline constexpr double kMaxMaxDistance = 0.03;    // Normalized x, y, worst landmark.
+inline constexpr double kMaxMeanDistance = 0.01;       // Normalized x, y, mean over the 21 landmarks.
+inline constexpr double kMaxMaxDistance = 0.03;        // Normalized x, y, worst landmark.
 inline constexpr double kMaxWorldMeanDistance = 0.02;  // Metres, 3D, mean over the 21 landmarks.
 
 inline const char* variant_name(HandModel variant) { return variant == HandModel::lite ? "lite" : "full"; }
@@ -69,8 +69,8 @@ inline HandComparison compare_hand(const Hand& ours, const golden::Person& golde
   HandComparison error;
   const size_t count = std::min(ours.landmarks.size(), golden.landmarks.size());
   for (size_t k = 0; k < count; ++k) {
-    const double distance = std::hypot(ours.landmarks[k].x - golden.landmarks[k].x,
-                                       ours.landmarks[k].y - golden.landmarks[k].y);
+    const double distance =
+        std::hypot(ours.landmarks[k].x - golden.landmarks[k].x, ours.landmarks[k].y - golden.landmarks[k].y);
     error.mean_2d += distance / static_cast<double>(count);
     error.max_2d = std::max(error.max_2d, distance);
   }
@@ -92,7 +92,9 @@ inline HandComparison compare_hand(const Hand& ours, const golden::Person& golde
   return error;
 }
 
-inline double mean_distance(const Hand& ours, const golden::Person& golden) { return compare_hand(ours, golden).mean_2d; }
+inline double mean_distance(const Hand& ours, const golden::Person& golden) {
+  return compare_hand(ours, golden).mean_2d;
+}
 
 // Pairs each golden hand with one of ours, minimizing the summed mean landmark distance over all
 // assignments (at most a handful of hands). result[g] is the index into `ours`, or nullopt when there
@@ -124,9 +126,9 @@ inline std::vector<std::optional<size_t>> match_hands(const std::vector<Hand>& o
 
 inline std::string describe(const HandComparison& error) {
   std::ostringstream text;
-  text << std::scientific << std::setprecision(2) << "mean " << error.mean_2d << " max " << error.max_2d
-       << " world " << error.world_mean_3d << " | ours " << error.ours_label << " " << std::fixed
-       << std::setprecision(3) << error.ours_score << " golden " << error.golden_label << " " << error.golden_score;
+  text << std::scientific << std::setprecision(2) << "mean " << error.mean_2d << " max " << error.max_2d << " world "
+       << error.world_mean_3d << " | ours " << error.ours_label << " " << std::fixed << std::setprecision(3)
+       << error.ours_score << " golden " << error.golden_label << " " << error.golden_score;
   return text.str();
 }
 
@@ -150,8 +152,10 @@ inline std::vector<golden::Person> affine_reference(const std::filesystem::path&
     for (vision::Landmark& landmark : person.landmarks) {
       const double x = landmark.x * source.width;
       const double y = landmark.y * source.height;
-      landmark.x = static_cast<float>((m[0][0].get<double>() * x + m[0][1].get<double>() * y + m[0][2].get<double>()) / frame_width);
-      landmark.y = static_cast<float>((m[1][0].get<double>() * x + m[1][1].get<double>() * y + m[1][2].get<double>()) / frame_height);
+      landmark.x = static_cast<float>((m[0][0].get<double>() * x + m[0][1].get<double>() * y + m[0][2].get<double>()) /
+                                      frame_width);
+      landmark.y = static_cast<float>((m[1][0].get<double>() * x + m[1][1].get<double>() * y + m[1][2].get<double>()) /
+                                      frame_height);
     }
     reference.push_back(std::move(person));
   }

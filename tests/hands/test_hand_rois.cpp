@@ -48,18 +48,31 @@ TEST(PalmRoi, LegacyHalfPiTargetLeavesAnUprightPalmUnturned) {
   EXPECT_NEAR(roi->y_center, 0.45, 1e-6);
 }
 
-TEST(PalmRoi, ClipsToMaxCountInOrderAndSkipsPalmsWithoutKeypoints) {
+TEST(PalmRoi, ClipsToTheFirstMaxCountPalmsThenDropsUnusableOnes) {
   vision::Detection no_keypoints = upright_palm();
   no_keypoints.keypoints.resize(2);
+  vision::Detection empty_box = upright_palm();
+  empty_box.box.width = 0.0f;  // Both sides: square_long would rebuild a square from either one.
+  empty_box.box.height = 0.0f;
   vision::Detection second = upright_palm();
   second.box.xmin = 0.1f;
   vision::Detection third = upright_palm();
   third.box.xmin = 0.7f;
-  const std::vector<vision::Detection> palms = {no_keypoints, second, third, upright_palm()};
-  const std::vector<vision::NormalizedRect> rois = hand_rois_from_palms(palms, kSquare, 2);
+  const std::vector<vision::Detection> palms = {second, no_keypoints, third, upright_palm()};
+  const std::vector<vision::NormalizedRect> rois = hand_rois_from_palms(palms, kSquare, 3);
   ASSERT_EQ(rois.size(), 2u);
   EXPECT_NEAR(rois[0].x_center, 0.15 + 0.05 * std::sin(0.464609), 1e-5);
   EXPECT_NEAR(rois[1].x_center, 0.75 + 0.05 * std::sin(0.464609), 1e-5);
+  EXPECT_TRUE(hand_rois_from_palms(std::vector{empty_box}, kSquare, 2).empty());
+  EXPECT_TRUE(hand_rois_from_palms(palms, kSquare, 0).empty());
+}
+
+TEST(PalmRoi, UsableRoisAreFiniteWithPositiveSize) {
+  EXPECT_TRUE(is_usable_roi(rect(0.5f, 0.5f, 0.1f, 0.1f)));
+  EXPECT_FALSE(is_usable_roi(rect(0.5f, 0.5f, 0.0f, 0.1f)));
+  EXPECT_FALSE(is_usable_roi(rect(0.5f, 0.5f, 0.1f, -0.1f)));
+  EXPECT_FALSE(is_usable_roi(rect(std::nanf(""), 0.5f, 0.1f, 0.1f)));
+  EXPECT_FALSE(is_usable_roi(rect(0.5f, 0.5f, 0.1f, 0.1f, INFINITY)));
 }
 
 TEST(HandAssociation, TrackedRectsStayAndOverlappingCandidatesAreDropped) {

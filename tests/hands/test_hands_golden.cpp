@@ -16,9 +16,10 @@ using testing::HandComparison;
 
 // The photos of /work/shared/golden/README.md; listed here because CTest discovers the cases before
 // the test-data environment is set.
-const char* const kImages[] = {"basketball1",       "clock_hands",        "coco_000000000431", "coco_000000000446",
-                               "gesture_four_06aa", "gesture_four_15a7",  "gesture_none_0a0e", "gesture_rock_18e2",
-                               "handSrc",           "messi5",             "messiup",           "person_multi_det"};
+const char* const kImages[] = {
+    "basketball1",       "clock_hands",       "coco_000000000431", "coco_000000000446", "gesture_four_06aa",
+    "gesture_four_15a7", "gesture_none_0a0e", "gesture_rock_18e2", "handSrc",           "messi5",
+    "messiup",           "person_multi_det"};
 
 const HandModels& models(HandModel variant) {
   static const HandModels lite = load_hand_models(posestream::testing::models_dir(), HandModel::lite);
@@ -61,8 +62,8 @@ TEST_P(HandsGolden, ImageModeMatchesMediaPipe) {
   HandTracker tracker(models(param.variant), options);
   const std::vector<Hand> hands = tracker.process(image, 0);
 
-  std::cout << "[golden] " << param.image << " " << testing::variant_name(param.variant) << ": ours "
-            << hands.size() << " hands, MediaPipe " << expected.people.size() << "\n";
+  std::cout << "[golden] " << param.image << " " << testing::variant_name(param.variant) << ": ours " << hands.size()
+            << " hands, MediaPipe " << expected.people.size() << "\n";
   EXPECT_EQ(hands.size(), expected.people.size());
   const std::vector<std::optional<size_t>> matches = testing::match_hands(hands, expected.people);
   for (size_t g = 0; g < expected.people.size(); ++g) {

@@ -91,7 +91,8 @@ struct Tally {
     std::cout << "[sequence] " << label << ": " << compared << " hands compared, " << out_of_tolerance
               << " out of tolerance (frames" << frames_out_of_tolerance << "), " << handedness_mismatches
               << " handedness mismatches; mean of means " << (compared > 0 ? sum_mean / compared : 0.0)
-              << ", worst mean " << worst_mean << ", worst max " << worst_max << ", worst world " << worst_world << "\n";
+              << ", worst mean " << worst_mean << ", worst max " << worst_max << ", worst world " << worst_world
+              << "\n";
   }
 
   // The pose-assisted rule: nearly all within the golden tolerances, none far outside.
@@ -125,12 +126,14 @@ HandComparison compare_to_reference(const Hand& hand, const golden::Person& refe
 
 Hand as_hand(const golden::Person& person) {
   Hand hand;
-  std::copy_n(person.landmarks.begin(), std::min(person.landmarks.size(), hand.landmarks.size()), hand.landmarks.begin());
+  std::copy_n(person.landmarks.begin(), std::min(person.landmarks.size(), hand.landmarks.size()),
+              hand.landmarks.begin());
   return hand;
 }
 
 long frames_with_hands(const golden::Sequence& sequence) {
-  return std::count_if(sequence.frames.begin(), sequence.frames.end(), [](const golden::Frame& f) { return !f.people.empty(); });
+  return std::count_if(sequence.frames.begin(), sequence.frames.end(),
+                       [](const golden::Frame& f) { return !f.people.empty(); });
 }
 
 class HandsSequence : public ::testing::TestWithParam<HandModel> {
@@ -182,9 +185,9 @@ TEST_P(HandsSequence, PoseAssistedModeNeverRunsThePalmDetectorAndStillMatches) {
   const std::vector<FrameRun> runs = run_sequence(expected, GetParam(), &pose);
   if (runs.empty()) GTEST_SKIP() << "sequence frames not found in ../shared/golden/sequences";
 
-  Tally versus_mediapipe;      // MediaPipe's hands that lie on the reference hand.
-  Tally versus_reference;      // Our hand nearest the reference hand.
-  Tally mediapipe_reference;   // MediaPipe's own hands on the reference hand, for comparison.
+  Tally versus_mediapipe;     // MediaPipe's hands that lie on the reference hand.
+  Tally versus_reference;     // Our hand nearest the reference hand.
+  Tally mediapipe_reference;  // MediaPipe's own hands on the reference hand, for comparison.
   int palm_runs = 0;
   int frames_with_hand = 0;
   int other_hands = 0;
@@ -230,15 +233,18 @@ TEST_P(HandsSequence, PoseAssistedModeNeverRunsThePalmDetectorAndStillMatches) {
   EXPECT_EQ(palm_runs, 0);
   EXPECT_GE(frames_with_hand, mediapipe_reference.compared);
   EXPECT_EQ(versus_mediapipe.handedness_mismatches, 0);
-  versus_mediapipe.expect_mostly_within_tolerance("against MediaPipe, frames" + versus_mediapipe.frames_out_of_tolerance);
-  versus_reference.expect_mostly_within_tolerance("against the reference, frames" + versus_reference.frames_out_of_tolerance);
+  versus_mediapipe.expect_mostly_within_tolerance("against MediaPipe, frames" +
+                                                  versus_mediapipe.frames_out_of_tolerance);
+  versus_reference.expect_mostly_within_tolerance("against the reference, frames" +
+                                                  versus_reference.frames_out_of_tolerance);
 }
 
 std::string variant_case_name(const ::testing::TestParamInfo<HandModel>& param) {
   return testing::variant_name(param.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, HandsSequence, ::testing::Values(HandModel::lite, HandModel::full), variant_case_name);
+INSTANTIATE_TEST_SUITE_P(Variants, HandsSequence, ::testing::Values(HandModel::lite, HandModel::full),
+                         variant_case_name);
 
 }  // namespace
 }  // namespace posestream::hands
