@@ -9,10 +9,10 @@
 namespace posestream::stream {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+double milliseconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
 }
 
 std::optional<std::string> check_unit_interval(const char* name, float value) {
@@ -94,7 +94,7 @@ hands::HandRuntimes& FramePipeline::hand_runtimes(hands::HandModel variant) {
 
 FrameResult FramePipeline::run(std::span<const std::uint8_t> bytes, std::int64_t timestamp_us,
                                StreamState& state) {
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   vision::DecodeResult decoded = vision::decode_image(bytes, options_.decode_limits);
   const double decode_ms = milliseconds_since(start);
   if (!decoded.ok()) {
@@ -112,7 +112,7 @@ FrameResult FramePipeline::run(std::span<const std::uint8_t> bytes, std::int64_t
 }
 
 FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestamp_us, StreamState& state) {
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   FrameResult result;
   result.width = image.width;
   result.height = image.height;
@@ -133,7 +133,7 @@ void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us,
                           FrameResult& result) {
   const StreamConfig& config = state.config;
   if (config.pose) {
-    const Clock::time_point start = Clock::now();
+    const SteadyClock::time_point start = SteadyClock::now();
     pose::PoseRuntimes& runtimes = pose_runtimes(*config.pose, config.segmentation);
     pose::PoseTiming timing;
     result.pose = pose::track_pose(image, timestamp_us, state.pose, runtimes, pose_options(config), &timing);
@@ -141,7 +141,7 @@ void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us,
     result.timing.pose_detector_ran = timing.detector_ran;
   }
   if (config.hands) {
-    const Clock::time_point start = Clock::now();
+    const SteadyClock::time_point start = SteadyClock::now();
     hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
     // With a body in view the pose's wrists place the hands and the palm detector never runs.
     std::span<const vision::Landmark> pose_landmarks;

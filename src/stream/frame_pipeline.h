@@ -54,9 +54,11 @@ struct StreamState {
   }
 };
 
-// Milliseconds (steady clock), per stage. `queue` is filled by the Session (release -> worker start);
-// the pipeline fills the rest. total = decode + pose + hands + the glue between them.
+// Milliseconds (steady clock), per stage. `reorder` (received -> released in order, i.e. waiting for a
+// missing sequence) and `queue` (released -> worker start) are filled by the Session; the pipeline fills
+// the rest. total = decode + pose + hands + the glue between them (not reorder or queue).
 struct FrameTiming {
+  double reorder_ms = 0;
   double queue_ms = 0;
   double decode_ms = 0;
   double pose_ms = 0;

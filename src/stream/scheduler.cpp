@@ -1,0 +1,134 @@
+// Scheduler and RunQueue: the worker pool and the bounded queue of sessions with frames ready.
+#include "stream/scheduler.h"
+
+#include <algorithm>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace posestream::stream {
+namespace {
+
+constexpr std::size_t kMaxSessions = 65536;
+constexpr std::size_t kMaxWorkers = 256;
+
+std::size_t resolve_worker_count(std::size_t requested) {
+  if (requested != 0) return requested;
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+bool RunQueue::admit(const std::shared_ptr<Session>& session) {
+  const std::lock_guard lock(mutex_);
+  if (stopped_ || open_.size() >= max_sessions_) return false;
+  open_.emplace(session.get(), session);
+  return true;
+}
+
+void RunQueue::forget(const Session* session) {
+  const std::lock_guard lock(mutex_);
+  open_.erase(session);
+}
+
+bool RunQueue::enqueue(std::shared_ptr<Session> session) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (stopped_) return false;
+    queue_.push_back(std::move(session));
+  }
+  ready_.notify_one();
+  return true;
+}
+
+std::shared_ptr<Session> RunQueue::pop() {
+  std::unique_lock lock(mutex_);
+  ready_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
+  if (stopped_) return nullptr;
+  std::shared_ptr<Session> session = std::move(queue_.front());
+  queue_.pop_front();
+  return session;
+}
+
+std::vector<std::shared_ptr<Session>> RunQueue::stop() {
+  std::vector<std::shared_ptr<Session>> open;
+  std::deque<std::shared_ptr<Session>> dropped;  // Released after the lock: a last reference may close.
+  {
+    const std::lock_guard lock(mutex_);
+    stopped_ = true;
+    dropped.swap(queue_);
+    for (const auto& [key, weak] : open_) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  ready_.notify_all();
+  return open;
+}
+
+std::size_t RunQueue::open_count() const {
+  const std::lock_guard lock(mutex_);
+  return open_.size();
+}
+
+std::size_t RunQueue::queued_count() const {
+  const std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions options)
+    : models_(std::move(models)), options_(std::move(options)) {
+  if (models_ == nullptr) throw std::invalid_argument("scheduler: no model library");
+  const std::size_t workers = resolve_worker_count(options_.worker_count);
+  if (workers > kMaxWorkers) {
+    throw std::invalid_argument("scheduler: worker_count " + std::to_string(workers) + " is above " +
+                                std::to_string(kMaxWorkers));
+  }
+  if (options_.max_sessions < 1 || options_.max_sessions > kMaxSessions) {
+    throw std::invalid_argument("scheduler: max_sessions " + std::to_string(options_.max_sessions) +
+                                " is outside [1, " + std::to_string(kMaxSessions) + "]");
+  }
+  if (options_.prewarm) {
+    if (auto error = validate(*options_.prewarm)) throw std::invalid_argument("scheduler: prewarm: " + *error);
+    if (options_.prewarm->pose) models_->pose(*options_.prewarm->pose);
+    if (options_.prewarm->hands) models_->hands(*options_.prewarm->hands);
+  }
+  observer_ = std::make_shared<const StreamObserver>(options_.observer);
+  run_queue_ = std::make_shared<RunQueue>(options_.max_sessions);
+  // The pipeline is built before the thread starts so that a bad option throws here, not on a worker.
+  workers_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) {
+    auto pipeline = std::make_unique<FramePipeline>(models_, options_.pipeline);
+    workers_.emplace_back([this, pipeline = std::move(pipeline)] { work(*pipeline); });
+  }
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+std::shared_ptr<Session> Scheduler::open_session(SessionOptions options, AnswerSink sink) {
+  auto session = std::make_shared<Session>(std::move(options), std::move(sink), run_queue_, observer_);
+  if (!run_queue_->admit(session)) return nullptr;  // Its destructor has nothing to answer.
+  return session;
+}
+
+void Scheduler::stop() {
+  const std::lock_guard lock(stop_mutex_);
+  for (const std::shared_ptr<Session>& session : run_queue_->stop()) session->close();
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+}
+
+void Scheduler::work(FramePipeline& pipeline) {
+  if (options_.prewarm) {
+    try {
+      pipeline.prewarm(*options_.prewarm);
+    } catch (const std::exception&) {
+      // The models loaded in the constructor; a runtime that cannot be built fails each frame that
+      // needs it with the reason, which is where a client can see it.
+    }
+  }
+  while (std::shared_ptr<Session> session = run_queue_->pop()) session->run_next(pipeline);
+}
+
+}  // namespace posestream::stream

@@ -1,0 +1,97 @@
+// Scheduler: the worker pool. Runs sessions' frames, one frame of a stream at a time, streams in parallel.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "stream/frame_pipeline.h"
+#include "stream/model_library.h"
+#include "stream/session.h"
+
+namespace posestream::stream {
+
+struct SchedulerOptions {
+  // Worker threads, each with its own FramePipeline (runtimes). 0: std::thread::hardware_concurrency().
+  std::size_t worker_count = 0;
+  // Open sessions at most; open_session refuses more. The server's connection limit. Range [1, 65536].
+  std::size_t max_sessions = 64;
+  PipelineOptions pipeline;
+  // Each worker creates this config's runtimes before taking work, so first frames do not pay for them
+  // (3-55 ms per model). nullopt: created on first use.
+  std::optional<StreamConfig> prewarm = StreamConfig{};
+  StreamObserver observer;
+};
+
+// The run queue shared by the Scheduler's workers and its sessions (they outlive neither: both hold it).
+// Holds sessions with frames ready, each at most once (Session::scheduled_ guarantees it), so its length
+// is bounded by the number of open sessions. Also the registry of open sessions, for max_sessions and
+// for stop(). Internal to the stream layer; the lock order is Session's mutex, then this one.
+class RunQueue {
+ public:
+  explicit RunQueue(std::size_t max_sessions) : max_sessions_(max_sessions) {}
+
+  // Registers an open session; false when max_sessions are open or the queue is stopped.
+  bool admit(const std::shared_ptr<Session>& session);
+  // Unregisters (Session::close). No-op for an unknown session.
+  void forget(const Session* session);
+  // False once stopped: the caller answers its frames itself.
+  bool enqueue(std::shared_ptr<Session> session);
+  // Blocks for the next session to run; nullptr once stopped.
+  std::shared_ptr<Session> pop();
+  // Wakes every pop() with nullptr, refuses further enqueues and drops queued entries; returns the
+  // sessions still open, for the caller to close.
+  std::vector<std::shared_ptr<Session>> stop();
+  std::size_t open_count() const;
+  std::size_t queued_count() const;  // Sessions waiting for a worker.
+
+ private:
+  const std::size_t max_sessions_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::shared_ptr<Session>> queue_;
+  std::map<const Session*, std::weak_ptr<Session>> open_;
+  bool stopped_ = false;
+};
+
+// Owns the workers. Workers never parse JSON or touch sockets: they take a session from the run queue,
+// run its next frame through their FramePipeline and hand the answer to the session's sink.
+class Scheduler {
+ public:
+  // Loads the prewarm config's models now (so a missing model file fails here, not on the first frame)
+  // and starts the workers. Throws engine::ModelError, or std::invalid_argument naming a bad option.
+  Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions options = {});
+  // stop().
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // A new stream answering through `sink`. nullptr when max_sessions are open or after stop().
+  // Throws std::invalid_argument naming a bad option (validate(SessionOptions)).
+  std::shared_ptr<Session> open_session(SessionOptions options, AnswerSink sink);
+
+  // Closes every open session (answering everything buffered or queued: superseded; gaps: lost), lets
+  // each worker finish the frame it is running (those get their results) and joins the workers. Later
+  // frames pushed to any session are answered superseded. Idempotent.
+  void stop();
+
+  std::size_t worker_count() const noexcept { return workers_.size(); }
+  std::size_t open_sessions() const { return run_queue_->open_count(); }
+
+ private:
+  void work(FramePipeline& pipeline);
+
+  std::shared_ptr<ModelLibrary> models_;
+  SchedulerOptions options_;
+  std::shared_ptr<const StreamObserver> observer_;
+  std::shared_ptr<RunQueue> run_queue_;
+  std::mutex stop_mutex_;  // Serializes stop() calls.
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace posestream::stream

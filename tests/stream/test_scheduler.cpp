@@ -1,0 +1,554 @@
+// Scheduler with real models: many streams at full speed, every frame answered once, per-stream order and
+// serial execution, drop policies under load, invalid frames, stop() with frames in flight.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "golden/golden.h"
+#include "stream/stream.h"
+#include "test_paths.h"
+
+namespace posestream::stream {
+namespace {
+
+// A guard against a hang, not a timing assertion: everything here finishes in seconds.
+constexpr std::chrono::seconds kHangGuard{120};
+
+// A small JPEG with a person in it when the golden photo is there (so tracking, not only detection, runs),
+// else a gradient.
+const std::vector<std::uint8_t>& small_jpeg() {
+  static const std::vector<std::uint8_t> bytes = [] {
+    cv::Mat image;
+    if (const auto path = golden::find_image("messi5.jpg")) image = cv::imread(path->string());
+    if (image.empty()) {
+      image = cv::Mat(120, 160, CV_8UC3);
+      for (int y = 0; y < image.rows; ++y) {
+        for (int x = 0; x < image.cols; ++x) image.at<cv::Vec3b>(y, x) = cv::Vec3b(uchar(x), uchar(2 * y), 90);
+      }
+    }
+    cv::resize(image, image, cv::Size(image.cols / 2, image.rows / 2), 0, 0, cv::INTER_AREA);
+    std::vector<std::uint8_t> encoded;
+    cv::imencode(".jpg", image, encoded);
+    return encoded;
+  }();
+  return bytes;
+}
+
+StreamConfig light_config() {
+  StreamConfig config;
+  config.pose = pose::PoseModel::lite;
+  config.hands = hands::HandModel::lite;
+  return config;
+}
+
+std::shared_ptr<ModelLibrary> shared_library() {
+  static const auto library = std::make_shared<ModelLibrary>(testing::models_dir());
+  return library;
+}
+
+// Holds workers at the start of their frames until opened, so that tests can pile frames up behind them
+// without depending on how fast anything runs.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return open_; });
+  }
+  void open() {
+    {
+      const std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    changed_.notify_all();
+  }
+  // Declared after the Scheduler: opens the gate before the Scheduler joins its workers, whatever
+  // assertion ended the test early.
+  struct OpenOnExit {
+    Gate& gate;
+    ~OpenOnExit() { gate.open(); }
+  };
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+};
+
+// Counts frames running per session; records any session seen on two workers at once.
+class InFlight {
+ public:
+  void on_frame(const Session& session, FramePhase phase) {
+    const std::lock_guard lock(mutex_);
+    int& count = running_[&session];
+    count += phase == FramePhase::started ? 1 : -1;
+    max_per_session_ = std::max(max_per_session_, count);
+  }
+  int max_per_session() {
+    const std::lock_guard lock(mutex_);
+    return max_per_session_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<const Session*, int> running_;
+  int max_per_session_ = 0;
+};
+
+// One stream's answers, as its own sink received them.
+class Recorder {
+ public:
+  AnswerSink sink() {
+    return [this](Answer&& answer) {
+      {
+        const std::lock_guard lock(mutex_);
+        answers_.push_back(std::move(answer));
+      }
+      changed_.notify_all();
+    };
+  }
+  // True once `count` answers arrived; false if the hang guard expired.
+  bool wait_for(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kHangGuard, [&] { return answers_.size() >= count; });
+  }
+  std::vector<Answer> answers() {
+    const std::lock_guard lock(mutex_);
+    return answers_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Answer> answers_;
+};
+
+// What one stream sends: 0..count-1 minus `missing`, shuffled within blocks of 4, some sent twice.
+struct Plan {
+  std::int64_t timestamp_base_us = 0;  // Distinct per stream, so a result names the stream it came from.
+  std::set<std::uint64_t> missing;
+  std::set<std::uint64_t> doubled;
+  std::vector<std::uint64_t> order;  // Arrival order, copies included.
+
+  std::int64_t timestamp_of(std::uint64_t sequence) const {
+    return timestamp_base_us + static_cast<std::int64_t>(sequence) * 33'333;
+  }
+};
+
+Plan make_plan(int stream, std::uint64_t count) {
+  Plan plan;
+  plan.timestamp_base_us = (stream + 1) * 1'000'000'000LL;
+  plan.missing = {static_cast<std::uint64_t>(5 + stream), static_cast<std::uint64_t>(17 + 2 * stream)};
+  plan.doubled = {static_cast<std::uint64_t>(3 + stream), 12, 25};
+  std::mt19937 random(1234 + stream);
+  for (std::uint64_t block = 0; block < count; block += 4) {
+    std::vector<std::uint64_t> sequences;
+    for (std::uint64_t sequence = block; sequence < std::min(count, block + 4); ++sequence) {
+      if (!plan.missing.contains(sequence)) sequences.push_back(sequence);
+    }
+    std::shuffle(sequences.begin(), sequences.end(), random);
+    for (std::uint64_t sequence : sequences) {
+      plan.order.push_back(sequence);
+      if (plan.doubled.contains(sequence)) plan.order.push_back(sequence);
+    }
+  }
+  return plan;
+}
+
+// Pushes the plan at full speed. `now` is synthetic (a microsecond per frame) so that the gap timeout
+// never fires mid-stream however the machine schedules this thread; one poll at the end settles the gaps.
+void send(Session& session, const Plan& plan) {
+  const TimePoint start = Clock::now();
+  std::int64_t tick = 0;
+  for (std::uint64_t sequence : plan.order) {
+    FrameInput input{sequence, plan.timestamp_of(sequence), small_jpeg(), Clock::now()};
+    session.push(std::move(input), start + std::chrono::microseconds{++tick});
+  }
+  session.poll(start + std::chrono::seconds{10});
+}
+
+std::size_t answers_expected(const Plan& plan, std::uint64_t count) {
+  return count + plan.order.size() - (count - plan.missing.size());  // One per number + one per extra copy.
+}
+
+struct Tally {
+  std::vector<std::uint64_t> results;  // In delivery order.
+  std::map<std::uint64_t, int> final_answers;  // Every answer but `duplicate`, per number.
+  std::map<DroppedReason, int> reasons;
+  std::vector<std::uint64_t> duplicates;
+  bool timestamps_match = true;
+};
+
+Tally tally(const std::vector<Answer>& answers, const Plan& plan) {
+  Tally tally;
+  for (const Answer& answer : answers) {
+    if (const auto* result = std::get_if<ResultAnswer>(&answer)) {
+      tally.results.push_back(result->sequence);
+      ++tally.final_answers[result->sequence];
+      tally.timestamps_match &= result->timestamp_us == plan.timestamp_of(result->sequence);
+      EXPECT_TRUE(result->result.ok());
+      EXPECT_GE(result->result.timing.queue_ms, 0);
+      EXPECT_GT(result->result.timing.total_ms, 0);
+      continue;
+    }
+    const auto& dropped = std::get<DroppedAnswer>(answer);
+    EXPECT_EQ(dropped.sequences.first, dropped.sequences.last);
+    ++tally.reasons[dropped.reason];
+    if (dropped.reason == DroppedReason::duplicate) {
+      tally.duplicates.push_back(dropped.sequences.first);
+    } else {
+      ++tally.final_answers[dropped.sequences.first];
+    }
+  }
+  return tally;
+}
+
+// The checks every full-speed run must pass, whatever the policy.
+void expect_each_number_answered_once(const Tally& tally, const Plan& plan, std::uint64_t count) {
+  for (std::uint64_t sequence = 0; sequence < count; ++sequence) {
+    EXPECT_EQ(tally.final_answers.count(sequence) ? tally.final_answers.at(sequence) : 0, 1) << "sequence " << sequence;
+  }
+  EXPECT_EQ(tally.final_answers.size(), count) << "an answer for a number never sent nor skipped";
+  std::multiset<std::uint64_t> duplicates(tally.duplicates.begin(), tally.duplicates.end());
+  EXPECT_EQ(duplicates, std::multiset<std::uint64_t>(plan.doubled.begin(), plan.doubled.end()));
+  EXPECT_EQ(tally.reasons.count(DroppedReason::lost) ? tally.reasons.at(DroppedReason::lost) : 0,
+            static_cast<int>(plan.missing.size()));
+  EXPECT_TRUE(std::is_sorted(tally.results.begin(), tally.results.end()));
+  EXPECT_EQ(std::adjacent_find(tally.results.begin(), tally.results.end()), tally.results.end());
+  for (std::uint64_t sequence : tally.results) EXPECT_FALSE(plan.missing.contains(sequence));
+  EXPECT_TRUE(tally.timestamps_match) << "a result carries another stream's timestamp";
+  EXPECT_EQ(tally.reasons.count(DroppedReason::invalid), 0u);
+}
+
+int count_of(const Tally& tally, DroppedReason reason) {
+  return tally.reasons.count(reason) ? tally.reasons.at(reason) : 0;
+}
+
+class ThreeStreams : public ::testing::TestWithParam<DropPolicy> {};
+
+TEST_P(ThreeStreams, EveryFrameAnsweredOnceInOrderAndNeverOnTwoWorkers) {
+  constexpr std::uint64_t kFrames = 30;
+  const DropPolicy policy = GetParam();
+  Gate gate;
+  InFlight in_flight;
+  SchedulerOptions options;
+  options.worker_count = 2;
+  options.prewarm = light_config();
+  options.observer.on_frame = [&](const Session& session, FramePhase phase) {
+    in_flight.on_frame(session, phase);
+    if (phase == FramePhase::started) gate.wait();
+  };
+  Scheduler scheduler(shared_library(), options);
+  const Gate::OpenOnExit open_on_exit{gate};
+
+  std::vector<Plan> plans;
+  std::vector<std::unique_ptr<Recorder>> recorders;
+  std::vector<std::shared_ptr<Session>> sessions;
+  for (int stream = 0; stream < 3; ++stream) {
+    plans.push_back(make_plan(stream, kFrames));
+    recorders.push_back(std::make_unique<Recorder>());
+    SessionOptions session_options;
+    session_options.drop_policy = policy;
+    session_options.max_queued_frames = 64;
+    session_options.config = light_config();
+    sessions.push_back(scheduler.open_session(session_options, recorders.back()->sink()));
+    ASSERT_NE(sessions.back(), nullptr);
+  }
+  std::vector<std::thread> senders;
+  for (int stream = 0; stream < 3; ++stream) {
+    senders.emplace_back([&, stream] { send(*sessions[stream], plans[stream]); });
+  }
+  for (auto& sender : senders) sender.join();
+  gate.open();  // Every frame is pushed while the workers sit on their first frames.
+
+  for (int stream = 0; stream < 3; ++stream) {
+    SCOPED_TRACE("stream " + std::to_string(stream));
+    ASSERT_TRUE(recorders[stream]->wait_for(answers_expected(plans[stream], kFrames)));
+    const Tally result = tally(recorders[stream]->answers(), plans[stream]);
+    expect_each_number_answered_once(result, plans[stream], kFrames);
+    EXPECT_EQ(count_of(result, DroppedReason::overflow), 0);
+    if (policy == DropPolicy::latest) {
+      EXPECT_GT(count_of(result, DroppedReason::superseded), 0);
+      EXPECT_FALSE(result.results.empty());
+    } else {
+      EXPECT_EQ(count_of(result, DroppedReason::superseded), 0);
+      EXPECT_EQ(result.results.size(), kFrames - plans[stream].missing.size());
+    }
+    const SessionStats stats = sessions[stream]->stats();
+    EXPECT_EQ(stats.answers.total(), answers_expected(plans[stream], kFrames));
+    EXPECT_EQ(stats.frames_received, plans[stream].order.size());
+  }
+  EXPECT_EQ(in_flight.max_per_session(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, ThreeStreams, ::testing::Values(DropPolicy::latest, DropPolicy::all),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+
+std::string describe(const Answer& answer) {
+  if (const auto* result = std::get_if<ResultAnswer>(&answer)) return "result " + std::to_string(result->sequence);
+  const auto& dropped = std::get<DroppedAnswer>(answer);
+  return std::string(to_string(dropped.reason)) + " " + std::to_string(dropped.sequences.first);
+}
+
+std::vector<std::uint64_t> sequences_with(const std::vector<Answer>& answers, std::optional<DroppedReason> reason) {
+  std::vector<std::uint64_t> sequences;
+  for (const Answer& answer : answers) {
+    if (const auto* result = std::get_if<ResultAnswer>(&answer)) {
+      if (!reason) sequences.push_back(result->sequence);
+    } else if (const auto& dropped = std::get<DroppedAnswer>(answer); reason == dropped.reason) {
+      sequences.push_back(dropped.sequences.first);
+    }
+  }
+  std::sort(sequences.begin(), sequences.end());
+  return sequences;
+}
+
+TEST(Scheduler, AllOverflowsBeyondItsQueueAndNeverSupersedes) {
+  Gate gate;
+  SchedulerOptions options;
+  options.worker_count = 2;
+  options.prewarm = light_config();
+  options.observer.on_frame = [&](const Session&, FramePhase phase) {
+    if (phase == FramePhase::started) gate.wait();
+  };
+  Scheduler scheduler(shared_library(), options);
+  const Gate::OpenOnExit open_on_exit{gate};
+  Recorder recorder;
+  SessionOptions session_options;
+  session_options.drop_policy = DropPolicy::all;
+  session_options.max_queued_frames = 4;
+  session_options.config = light_config();
+  auto session = scheduler.open_session(session_options, recorder.sink());
+  const TimePoint now = Clock::now();
+  for (std::uint64_t sequence = 0; sequence < 20; ++sequence) {
+    session->push(FrameInput{sequence, 1000 + static_cast<std::int64_t>(sequence), small_jpeg(), now}, now);
+  }
+  gate.open();
+  ASSERT_TRUE(recorder.wait_for(20));
+  const std::vector<Answer> answers = recorder.answers();
+  const auto results = sequences_with(answers, std::nullopt);
+  const auto overflowed = sequences_with(answers, DroppedReason::overflow);
+  // The worker may or may not have taken frame 0 before frame 1 arrived: 4 or 5 frames run.
+  EXPECT_GE(results.size(), 4u);
+  EXPECT_LE(results.size(), 5u);
+  EXPECT_EQ(results.size() + overflowed.size(), 20u);
+  EXPECT_EQ(results.front(), 0u);
+  EXPECT_EQ(overflowed.back(), 19u);
+  EXPECT_LT(results.back(), overflowed.front()) << "overflow drops the newest, not the waiting";
+}
+
+TEST(Scheduler, InvalidFramesAreAnsweredAndTheStreamAndOthersGoOn) {
+  SchedulerOptions options;
+  options.worker_count = 2;
+  options.prewarm = light_config();
+  Scheduler scheduler(shared_library(), options);
+  SessionOptions session_options;
+  session_options.drop_policy = DropPolicy::all;
+  session_options.config = light_config();
+  Recorder bad_recorder;
+  Recorder good_recorder;
+  auto bad = scheduler.open_session(session_options, bad_recorder.sink());
+  auto good = scheduler.open_session(session_options, good_recorder.sink());
+  const std::vector<std::uint8_t> garbage(64, 0x5A);
+  const TimePoint now = Clock::now();
+  auto push = [&](Session& session, std::uint64_t sequence, std::int64_t timestamp_us, std::vector<std::uint8_t> bytes) {
+    session.push(FrameInput{sequence, timestamp_us, std::move(bytes), now}, now);
+  };
+  push(*bad, 0, 1000, small_jpeg());
+  push(*good, 0, 1000, small_jpeg());
+  push(*bad, 1, 2000, garbage);       // Decoder refuses it.
+  push(*good, 1, 2000, small_jpeg());
+  push(*bad, 2, 2000, small_jpeg());  // Same timestamp as 1, which was released in order before it.
+  push(*bad, 3, 1500, small_jpeg());  // Goes back in time.
+  push(*bad, 4, 5000, small_jpeg());
+  push(*good, 2, 3000, small_jpeg());
+  ASSERT_TRUE(bad_recorder.wait_for(5));
+  ASSERT_TRUE(good_recorder.wait_for(3));
+  const std::vector<Answer> answers = bad_recorder.answers();
+  EXPECT_EQ(sequences_with(answers, std::nullopt), (std::vector<std::uint64_t>{0, 4}));
+  EXPECT_EQ(sequences_with(answers, DroppedReason::invalid), (std::vector<std::uint64_t>{1, 2, 3}));
+  for (const Answer& answer : answers) {
+    const auto* dropped = std::get_if<DroppedAnswer>(&answer);
+    if (dropped == nullptr) continue;
+    const std::string expected_start = dropped->sequences.first == 1 ? "decode: " : "timestamp_us ";
+    EXPECT_EQ(dropped->message.rfind(expected_start, 0), 0u) << dropped->message;
+  }
+  EXPECT_EQ(sequences_with(good_recorder.answers(), std::nullopt), (std::vector<std::uint64_t>{0, 1, 2}));
+}
+
+// Two streams, two workers: each worker holds its frame until both are running, which only a
+// scheduler that runs streams in parallel lets happen.
+TEST(Scheduler, StreamsRunInParallel) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  int most_running = 0;
+  SchedulerOptions options;
+  options.worker_count = 2;
+  options.prewarm = light_config();
+  options.observer.on_frame = [&](const Session&, FramePhase phase) {
+    std::unique_lock lock(mutex);
+    if (phase == FramePhase::finished) {
+      --running;
+      return;
+    }
+    most_running = std::max(most_running, ++running);
+    changed.notify_all();
+    changed.wait_for(lock, kHangGuard, [&] { return most_running >= 2; });
+  };
+  Scheduler scheduler(shared_library(), options);
+  SessionOptions session_options;
+  session_options.config = light_config();
+  Recorder first_recorder;
+  Recorder second_recorder;
+  auto first = scheduler.open_session(session_options, first_recorder.sink());
+  auto second = scheduler.open_session(session_options, second_recorder.sink());
+  const TimePoint now = Clock::now();
+  first->push(FrameInput{0, 1000, small_jpeg(), now}, now);
+  second->push(FrameInput{0, 1000, small_jpeg(), now}, now);
+  ASSERT_TRUE(first_recorder.wait_for(1));
+  ASSERT_TRUE(second_recorder.wait_for(1));
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(most_running, 2);
+}
+
+TEST(Scheduler, StopWithFramesInFlightAnswersEverything) {
+  constexpr std::uint64_t kFrames = 30;
+  SchedulerOptions options;
+  options.worker_count = 2;
+  options.prewarm = light_config();
+  Scheduler scheduler(shared_library(), options);
+  std::vector<Plan> plans;
+  std::vector<std::unique_ptr<Recorder>> recorders;
+  std::vector<std::shared_ptr<Session>> sessions;
+  for (int stream = 0; stream < 3; ++stream) {
+    plans.push_back(make_plan(stream, kFrames));
+    // Stop before the end, with the tail held behind a gap in the reorder buffer.
+    plans.back().order.push_back(kFrames + 1);
+    recorders.push_back(std::make_unique<Recorder>());
+    SessionOptions session_options;
+    session_options.drop_policy = stream == 0 ? DropPolicy::latest : DropPolicy::all;
+    session_options.max_queued_frames = 64;
+    session_options.config = light_config();
+    sessions.push_back(scheduler.open_session(session_options, recorders.back()->sink()));
+  }
+  const TimePoint start = Clock::now();
+  for (int stream = 0; stream < 3; ++stream) {
+    std::int64_t tick = 0;
+    for (std::uint64_t sequence : plans[stream].order) {
+      FrameInput input{sequence, plans[stream].timestamp_of(sequence), small_jpeg(), start};
+      sessions[stream]->push(std::move(input), start + std::chrono::microseconds{++tick});
+    }
+  }
+  scheduler.stop();
+
+  for (int stream = 0; stream < 3; ++stream) {
+    SCOPED_TRACE("stream " + std::to_string(stream));
+    Plan& plan = plans[stream];
+    plan.missing.insert(kFrames);  // Skipped when stop() flushed kFrames + 1.
+    const std::size_t expected = answers_expected(plan, kFrames + 2);
+    EXPECT_EQ(recorders[stream]->answers().size(), expected) << "stop() returned before answering everything";
+    const Tally result = tally(recorders[stream]->answers(), plan);
+    expect_each_number_answered_once(result, plan, kFrames + 2);
+    EXPECT_TRUE(sessions[stream]->closed());
+    sessions[stream]->push(FrameInput{kFrames + 2, plan.timestamp_of(kFrames + 2), small_jpeg(), start}, start);
+    const std::vector<Answer> after = recorders[stream]->answers();
+    ASSERT_EQ(after.size(), expected + 1);
+    EXPECT_EQ(describe(after.back()), "superseded 32");
+  }
+  EXPECT_EQ(scheduler.open_sessions(), 0u);
+  EXPECT_EQ(scheduler.open_session(SessionOptions{}, [](Answer&&) {}), nullptr);
+  scheduler.stop();  // Idempotent.
+}
+
+TEST(Scheduler, MaxSessionsIsALimitThatClosingFrees) {
+  SchedulerOptions options;
+  options.worker_count = 1;
+  options.max_sessions = 2;
+  options.prewarm.reset();
+  Scheduler scheduler(shared_library(), options);
+  EXPECT_EQ(scheduler.worker_count(), 1u);
+  auto first = scheduler.open_session(SessionOptions{}, [](Answer&&) {});
+  auto second = scheduler.open_session(SessionOptions{}, [](Answer&&) {});
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(scheduler.open_session(SessionOptions{}, [](Answer&&) {}), nullptr);
+  first->close();
+  EXPECT_NE(scheduler.open_session(SessionOptions{}, [](Answer&&) {}), nullptr);  // Dropped at once: frees.
+  second.reset();  // Destroying an open session frees its slot too.
+  EXPECT_EQ(scheduler.open_sessions(), 0u);
+}
+
+TEST(Scheduler, RefusesBadOptionsNamingThem) {
+  SchedulerOptions options;
+  options.max_sessions = 0;
+  options.prewarm.reset();
+  EXPECT_THROW(Scheduler(shared_library(), options), std::invalid_argument);
+  EXPECT_THROW(Scheduler(nullptr, SchedulerOptions{}), std::invalid_argument);
+  SchedulerOptions missing_models;
+  missing_models.worker_count = 1;
+  EXPECT_THROW(Scheduler(std::make_shared<ModelLibrary>("/nonexistent-models"), missing_models), engine::ModelError);
+  SchedulerOptions bad_pipeline;
+  bad_pipeline.worker_count = 1;
+  bad_pipeline.prewarm.reset();
+  bad_pipeline.pipeline.threads_per_runtime = 0;
+  EXPECT_THROW(Scheduler(shared_library(), bad_pipeline), std::invalid_argument);
+}
+
+// A config takes effect from the next frame a worker starts: here pose off, then hands off too.
+TEST(Scheduler, ConfigureAppliesToLaterFrames) {
+  SchedulerOptions options;
+  options.worker_count = 1;
+  options.prewarm = light_config();
+  Scheduler scheduler(shared_library(), options);
+  SessionOptions session_options;
+  session_options.drop_policy = DropPolicy::all;
+  session_options.config = light_config();
+  session_options.config.static_image_mode = true;
+  Recorder recorder;
+  auto session = scheduler.open_session(session_options, recorder.sink());
+  const TimePoint now = Clock::now();
+  session->push(FrameInput{0, 1000, small_jpeg(), now}, now);
+  ASSERT_TRUE(recorder.wait_for(1));
+  StreamConfig no_pose = session_options.config;
+  no_pose.pose.reset();
+  ASSERT_FALSE(session->configure(no_pose).has_value());
+  session->push(FrameInput{1, 2000, small_jpeg(), now}, now);
+  ASSERT_TRUE(recorder.wait_for(2));
+  StreamConfig nothing = no_pose;
+  nothing.hands.reset();
+  ASSERT_FALSE(session->configure(nothing).has_value());
+  session->push(FrameInput{2, 3000, small_jpeg(), now}, now);
+  ASSERT_TRUE(recorder.wait_for(3));
+
+  const std::vector<Answer> answers = recorder.answers();
+  std::vector<FrameTiming> timings;
+  for (const Answer& answer : answers) {
+    ASSERT_TRUE(std::holds_alternative<ResultAnswer>(answer)) << describe(answer);
+    timings.push_back(std::get<ResultAnswer>(answer).result.timing);
+  }
+  EXPECT_TRUE(timings[0].pose_detector_ran);
+  EXPECT_FALSE(timings[1].pose_detector_ran);
+  EXPECT_EQ(timings[1].pose_ms, 0);
+  EXPECT_EQ(timings[1].palm_detector_runs, 1) << "without a pose, hands fall back on the palm detector";
+  EXPECT_EQ(timings[2].hands_ms, 0);
+  EXPECT_EQ(session->stats().answers.results, 3u);
+  ASSERT_TRUE(session->stats().last_timing.has_value());
+}
+
+}  // namespace
+}  // namespace posestream::stream
