@@ -22,17 +22,6 @@
 
 namespace posestream::hands::testing {
 
-// See tests/hands/CMakeLists.txt: fills in POSESTREAM_TEST_DATA and POSESTREAM_SHARED from the source tree
-// when CTest did not set them (never overrides a value that is set).
-inline bool default_test_environment() {
-#ifdef POSESTREAM_SOURCE_DIR
-  setenv("POSESTREAM_TEST_DATA", POSESTREAM_SOURCE_DIR "/tests/data", 0);
-  setenv("POSESTREAM_SHARED", POSESTREAM_SOURCE_DIR "/../shared", 0);
-#endif
-  return true;
-}
-inline const bool kDefaultTestEnvironment = default_test_environment();
-
 // The golden criteria (per matched hand).
 inline constexpr double kMaxMeanDistance = 0.01;       // Normalized x, y, mean over the 21 landmarks.
 inline constexpr double kMaxMaxDistance = 0.03;        // Normalized x, y, worst landmark.
