@@ -1,5 +1,6 @@
 // The pose tracker: model loading, per-worker runtimes, and one frame of Tasks' PoseLandmarker graph.
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -52,13 +53,22 @@ void lose_track(PoseState& state) {
   state.landmarks.reset();
 }
 
+// vision::OneEuroFilter, like MediaPipe's stored one_euro_filter.cc, starts with a last time of 0, so a
+// first frame at t = 0 is "not after the last one" and passes through without initialising the filters. tasks-vision
+// 1.1.0 does initialise them on a t = 0 first frame: its VIDEO golden matches frame 1 to 3e-4 that way
+// and misses by 7e-3 (lite, mean 2D) otherwise. Shifting every smoothing timestamp by 1 us keeps all
+// time differences, hence every frequency and output, and only makes the first frame count.
+constexpr int64_t kSmoothingTimestampShiftUs = 1;
+
 // Tasks' smoothing chain for the one pose (P22): visibility low-pass, then One Euro with the object scale
 // of the next-frame ROI from the raw auxiliary landmarks; world landmarks the same with their own filters.
 void smooth(PoseState& state, PoseLandmarksResult& result, int64_t timestamp_us, vision::ImageSize size,
             const std::optional<vision::NormalizedRect>& object_scale_roi) {
-  result.landmarks = state.landmarks.apply(state.visibility.apply(result.landmarks), timestamp_us, size,
+  const int64_t filter_time_us =
+      timestamp_us < std::numeric_limits<int64_t>::max() ? timestamp_us + kSmoothingTimestampShiftUs : timestamp_us;
+  result.landmarks = state.landmarks.apply(state.visibility.apply(result.landmarks), filter_time_us, size,
                                            object_scale_roi);
-  result.world = state.world_landmarks.apply_absolute(state.world_visibility.apply(result.world), timestamp_us);
+  result.world = state.world_landmarks.apply_absolute(state.world_visibility.apply(result.world), filter_time_us);
 }
 
 Pose make_pose(const PoseLandmarksResult& result, const vision::NormalizedRect& roi) {
