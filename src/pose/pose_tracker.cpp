@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "pose/pose.h"
 #include "pose/pose_detector.h"
@@ -54,10 +55,10 @@ void lose_track(PoseState& state) {
 }
 
 // vision::OneEuroFilter, like MediaPipe's stored one_euro_filter.cc, starts with a last time of 0, so a
-// first frame at t = 0 is "not after the last one" and passes through without initialising the filters. tasks-vision
-// 1.1.0 does initialise them on a t = 0 first frame: its VIDEO golden matches frame 1 to 3e-4 that way
-// and misses by 7e-3 (lite, mean 2D) otherwise. Shifting every smoothing timestamp by 1 us keeps all
-// time differences, hence every frequency and output, and only makes the first frame count.
+// first frame at t = 0 is "not after the last one" and passes through without initialising the filters.
+// tasks-vision 1.1.0 does initialise them on a t = 0 first frame: its VIDEO golden matches frame 1 to
+// 3e-4 that way and misses by 7e-3 (lite, mean 2D) otherwise. Shifting every smoothing timestamp by 1 us
+// keeps all time differences, hence every frequency and output, and only makes the first frame count.
 constexpr int64_t kSmoothingTimestampShiftUs = 1;
 
 // Tasks' smoothing chain for the one pose (P22): visibility low-pass, then One Euro with the object scale
@@ -71,7 +72,7 @@ void smooth(PoseState& state, PoseLandmarksResult& result, int64_t timestamp_us,
   result.world = state.world_landmarks.apply_absolute(state.world_visibility.apply(result.world), filter_time_us);
 }
 
-Pose make_pose(const PoseLandmarksResult& result, const vision::NormalizedRect& roi) {
+Pose make_pose(PoseLandmarksResult&& result, const vision::NormalizedRect& roi) {
   Pose pose;
   pose.score = result.flag;
   pose.roi = roi;
@@ -80,7 +81,7 @@ Pose make_pose(const PoseLandmarksResult& result, const vision::NormalizedRect& 
     pose.world_landmarks[i] = result.world[i];
   }
   pose.angles = joint_angles(pose.world_landmarks);
-  pose.segmentation_mask = result.segmentation;
+  pose.segmentation_mask = std::move(result.segmentation);
   return pose;
 }
 
@@ -166,7 +167,7 @@ std::optional<Pose> track_pose(const vision::Image& image, int64_t timestamp_us,
       times.smoothing_ms = milliseconds_since(start);
     }
   }
-  return make_pose(*result, *roi);
+  return make_pose(std::move(*result), *roi);
 }
 
 }  // namespace posestream::pose
