@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@ struct Options {
   int warmup = 10;
   bool json = false;
   std::string models_dir;
+  std::optional<double> load_average;  // Measured, not a flag.
 };
 
 struct Row {
@@ -40,6 +42,14 @@ struct Row {
   int64_t macs = 0;
   double gflops() const { return median_ms > 0 ? 2.0 * static_cast<double>(macs) / (median_ms * 1e6) : 0; }
 };
+
+// The 1-minute load average before measuring: timings on a busy machine are not comparable.
+std::optional<double> load_average() {
+  std::ifstream file("/proc/loadavg");
+  double value = 0;
+  if (file >> value) return value;
+  return std::nullopt;
+}
 
 double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -108,7 +118,9 @@ std::vector<Row> measure_all(const Options& options) {
 }
 
 void print_table(const std::vector<Row>& rows, const Options& options) {
-  std::printf("threads %d, %d runs after %d warm-up\n", options.threads, options.runs, options.warmup);
+  std::printf("threads %d, %d runs after %d warm-up", options.threads, options.runs, options.warmup);
+  if (options.load_average) std::printf(", load average %.2f before the run", *options.load_average);
+  std::printf("\n");
   std::printf("%-40s %9s %10s %11s %9s %9s %8s\n", "model", "load ms", "create ms", "median ms", "p90 ms", "GMAC",
               "GFLOP/s");
   for (const Row& row : rows) {
@@ -131,7 +143,11 @@ void print_json(const std::vector<Row>& rows, const Options& options) {
                       {"gflops", row.gflops()}});
   }
   const nlohmann::json report = {
-      {"threads", options.threads}, {"runs", options.runs}, {"warmup", options.warmup}, {"models", models}};
+      {"threads", options.threads},
+      {"runs", options.runs},
+      {"warmup", options.warmup},
+      {"load_average", options.load_average ? nlohmann::json(*options.load_average) : nlohmann::json(nullptr)},
+      {"models", models}};
   std::cout << report.dump(2) << '\n';
 }
 
@@ -152,6 +168,7 @@ void add_bench_models(CLI::App& bench) {
   command.add_flag("--json", options->json, "Print JSON instead of a table");
   add_models_flag(command, options->models_dir);
   command.callback([options] {
+    options->load_average = load_average();
     const std::vector<Row> rows = measure_all(*options);
     if (options->json) {
       print_json(rows, *options);
