@@ -97,9 +97,14 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
   run_queue_ = std::make_shared<RunQueue>(options_.max_sessions);
   // The pipeline is built before the thread starts so that a bad option throws here, not on a worker.
   workers_.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) {
-    auto pipeline = std::make_unique<FramePipeline>(models_, options_.pipeline);
-    workers_.emplace_back([this, pipeline = std::move(pipeline)] { work(*pipeline); });
+  try {
+    for (std::size_t i = 0; i < workers; ++i) {
+      auto pipeline = std::make_unique<FramePipeline>(models_, options_.pipeline);
+      workers_.emplace_back([this, pipeline = std::move(pipeline)] { work(*pipeline); });
+    }
+  } catch (...) {
+    stop();  // Joins the workers already started: a joinable std::thread must not be destroyed.
+    throw;
   }
 }
 

@@ -284,14 +284,7 @@ void Session::run_next(FramePipeline& pipeline) {
   deliver(answers);
   if (!job) return;
 
-  const TimePoint started = Clock::now();
-  if (observer_->on_frame) observer_->on_frame(*this, FramePhase::started);
-  FrameResult result = pipeline.run(job->frame.payload.bytes, job->frame.timestamp_us, state_);
-  result.timing.queue_ms = milliseconds_between(job->released_at, started);
-  if (job->frame.payload.received_at != TimePoint{}) {
-    result.timing.reorder_ms = milliseconds_between(job->frame.payload.received_at, job->released_at);
-  }
-  if (observer_->on_frame) observer_->on_frame(*this, FramePhase::finished);
+  FrameResult result = run_job(*job, pipeline);
   {
     const std::lock_guard lock(mutex_);
     answer_result(*job, std::move(result), answers);
@@ -304,6 +297,32 @@ void Session::run_next(FramePipeline& pipeline) {
     if (!closed_) schedule(answers);
   }
   deliver(answers);
+}
+
+// The pipeline answers bad input with an error rather than throwing; this catch is for what is left
+// (allocation failure, an observer throwing), so that the frame still gets its one answer and the
+// session does not stay marked as scheduled.
+FrameResult Session::run_job(const Queued& job, FramePipeline& pipeline) {
+  const TimePoint started = Clock::now();
+  FrameResult result;
+  try {
+    if (observer_->on_frame) observer_->on_frame(*this, FramePhase::started);
+    result = pipeline.run(job.frame.payload.bytes, job.frame.timestamp_us, state_);
+  } catch (const std::exception& error) {
+    result.error = std::string("worker: ") + error.what();
+  } catch (...) {
+    result.error = "worker: unknown exception";
+  }
+  try {
+    if (observer_->on_frame) observer_->on_frame(*this, FramePhase::finished);
+  } catch (...) {
+    // An observer's failure is not the frame's.
+  }
+  result.timing.queue_ms = milliseconds_between(job.released_at, started);
+  if (job.frame.payload.received_at != TimePoint{}) {
+    result.timing.reorder_ms = milliseconds_between(job.frame.payload.received_at, job.released_at);
+  }
+  return result;
 }
 
 void Session::answer_result(const Queued& job, FrameResult&& result, Answers& answers) {

@@ -172,6 +172,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void admit(Frame<Pending>&& frame, Answers& answers);
   void schedule(Answers& answers);
   std::optional<Queued> take_next(Answers& answers);
+  FrameResult run_job(const Queued& job, FramePipeline& pipeline);
   void answer_result(const Queued& job, FrameResult&& result, Answers& answers);
   void drop(SequenceRange sequences, DroppedReason reason, Answers& answers, std::string message = {});
   void flush_all(Answers& answers);
