@@ -1,0 +1,103 @@
+// POST /v1/detect: one image through a one-frame stream session in static-image mode, answered as JSON.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+#include "server/http_session.h"
+#include "server/protocol.h"
+
+namespace posestream::server {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+// ?pose=lite|full|heavy|off&hands=lite|full|off, as the WebSocket config names them. Empty on success,
+// else what is wrong.
+std::string read_query(std::string_view target, StreamSettings& settings) {
+  const std::size_t question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    const std::size_t equals = pair.find('=');
+    const std::string_view key = pair.substr(0, equals);
+    const std::string_view value = equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+    // The config parser is the one place that knows the names; a query is a config in other clothes.
+    nlohmann::json config = {{"type", "config"}};
+    if (key != "pose" && key != "hands") return "unknown query parameter '" + std::string(key.substr(0, 40)) + "'";
+    config[std::string(key)] = std::string(value);
+    const ClientMessage parsed = parse_text_message(config.dump());
+    if (const auto* bad = std::get_if<BadMessage>(&parsed)) return bad->message;
+    settings.apply(std::get<ConfigMessage>(parsed));
+  }
+  return {};
+}
+
+}  // namespace
+
+void HttpSession::start_detect(Request&& request) {
+  const unsigned version = request.version();
+  const bool keep_alive = request.keep_alive();
+  StreamSettings settings;
+  if (std::string problem = read_query(request.target(), settings); !problem.empty()) {
+    send_text(version, keep_alive, http::status::bad_request, kJson, encode_error("bad_query", problem), "detect");
+    return;
+  }
+  if (request.body().empty()) {
+    send_text(version, keep_alive, http::status::bad_request, kJson,
+              encode_error("no_image", "POST a JPEG or PNG image as the request body"), "detect");
+    return;
+  }
+  if (!ServerContext::try_reserve(context_.detect_requests, context_.options.limits.max_detect_requests)) {
+    send_text(version, keep_alive, http::status::service_unavailable, kJson,
+              encode_error("unavailable", "max_detect_requests images are already running"), "detect");
+    return;
+  }
+  stream::SessionOptions options = context_.stream_session_options();
+  options.config = settings.stream_config();
+  options.config.static_image_mode = true;
+  options.config.smoothing = false;
+  auto sink = [weak = weak_from_this(), executor = strand_, version, keep_alive](stream::Answer&& answer) {
+    net::post(executor, [weak, answer = std::move(answer), version, keep_alive]() mutable {
+      if (const auto self = weak.lock()) self->on_detect_answer(std::move(answer), version, keep_alive);
+    });
+  };
+  try {
+    detect_ = context_.scheduler->open_session(options, std::move(sink));
+  } catch (const std::exception& error) {
+    spdlog::error("detect: cannot open a stream session: {}", error.what());
+  }
+  if (detect_ == nullptr) {
+    context_.detect_requests.fetch_sub(1);
+    send_text(version, false, http::status::service_unavailable, kJson,
+              encode_error("unavailable", "no stream session available (server full or stopping)"), "detect");
+    return;
+  }
+  pending_self_ = shared_from_this();
+  const auto now = std::chrono::steady_clock::now();
+  std::string& body = request.body();
+  detect_->push(stream::FrameInput{0, 0, std::vector<std::uint8_t>(body.begin(), body.end()), now}, now);
+}
+
+void HttpSession::on_detect_answer(stream::Answer&& answer, unsigned version, bool keep_alive) {
+  const std::shared_ptr<HttpSession> self = std::move(pending_self_);  // Released when this returns.
+  detect_->close();
+  detect_.reset();
+  context_.detect_requests.fetch_sub(1);
+  if (const auto* result = std::get_if<stream::ResultAnswer>(&answer)) {
+    send_text(version, keep_alive, http::status::ok, kJson, encode_frame_result(0, 0, result->result), "detect");
+    return;
+  }
+  const auto& dropped = std::get<stream::DroppedAnswer>(answer);
+  if (dropped.reason == stream::DroppedReason::invalid) {
+    send_text(version, keep_alive, http::status::unprocessable_entity, kJson,
+              encode_error("invalid_image", dropped.message), "detect");
+  } else {  // Superseded: the server stopped before the image ran.
+    send_text(version, false, http::status::service_unavailable, kJson,
+              encode_error("unavailable", std::string("image not run: ") + stream::to_string(dropped.reason)), "detect");
+  }
+}
+
+}  // namespace posestream::server

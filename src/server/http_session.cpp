@@ -1,0 +1,209 @@
+// HttpSession: request reading with limits, routing, static files, health, metrics and WebSocket upgrades.
+#include "server/http_session.h"
+
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/static_files.h"
+#include "server/websocket_session.h"
+
+namespace posestream::server {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string peer_of(const beast::tcp_stream& stream) {
+  beast::error_code error;
+  const auto endpoint = stream.socket().remote_endpoint(error);
+  return error ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+// Errors reading a request that deserve an answer (the client sent something wrong) rather than a
+// silent close (the connection went away or timed out).
+std::optional<http::status> status_for_read_error(const beast::error_code& error) {
+  if (error == http::error::body_limit) return http::status::payload_too_large;
+  if (error == http::error::header_limit) return http::status::request_header_fields_too_large;
+  if (error.category() == beast::http::make_error_code(http::error::bad_method).category()) {
+    return http::status::bad_request;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, ServerContext& context)
+    : stream_(std::move(socket)), strand_(stream_.get_executor()), context_(context) {}
+
+HttpSession::~HttpSession() {
+  if (registry_id_ != 0) context_.connections.remove(registry_id_);
+}
+
+void HttpSession::run() {
+  registry_id_ = context_.connections.add(weak_from_this());
+  net::dispatch(strand_, beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::do_read() {
+  if (closing_ || context_.shutting_down) {
+    close_socket();
+    return;
+  }
+  parser_.emplace();
+  parser_->body_limit(context_.options.limits.max_message_bytes);  // Headers: Beast's 8 KiB header_limit.
+  stream_.expires_after(context_.options.limits.handshake_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code error, std::size_t) {
+  if (error) {
+    if (const auto status = status_for_read_error(error)) {
+      busy_ = true;
+      send_text(parser_->get().version(), false, *status, kJson, encode_error("bad_request", error.message()), "other");
+    } else {
+      close_socket();
+    }
+    return;
+  }
+  busy_ = true;
+  handle(parser_->release());
+}
+
+void HttpSession::handle(Request&& request) {
+  const std::string_view path = path_of(request.target());
+  const unsigned version = request.version();
+  const bool keep_alive = request.keep_alive();
+  const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
+  if (beast::websocket::is_upgrade(request)) {
+    if (path == "/ws") {
+      upgrade(std::move(request));
+    } else {
+      send_text(version, false, http::status::not_found, kJson, encode_error("not_found", "WebSocket is at /ws"), "other");
+    }
+  } else if (path == "/v1/detect") {
+    if (request.method() == http::verb::post) {
+      start_detect(std::move(request));
+    } else {
+      send_text(version, keep_alive, http::status::method_not_allowed, kJson,
+                encode_error("method_not_allowed", "POST an image to /v1/detect"), "detect");
+    }
+  } else if (path == "/healthz" && get) {
+    const bool serving = !context_.shutting_down;
+    const nlohmann::json health = {
+        {"status", serving ? "ok" : "shutting_down"},
+        {"sessions", context_.websocket_sessions.load()},
+        {"max_sessions", context_.options.limits.max_sessions},
+        {"workers", context_.scheduler->worker_count()},
+        {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - context_.started_at).count()}};
+    send_text(version, keep_alive, serving ? http::status::ok : http::status::service_unavailable, kJson, health.dump(),
+              "healthz");
+  } else if (path == "/metrics" && get) {
+    send_text(version, keep_alive, http::status::ok, kPrometheusText, context_.metrics.scrape(context_.queue_depths()),
+              "metrics");
+  } else if (get) {
+    serve_file(request);
+  } else {
+    send_text(version, keep_alive, http::status::method_not_allowed, kJson,
+              encode_error("method_not_allowed", "only GET and HEAD here"), "other");
+  }
+}
+
+void HttpSession::upgrade(Request&& request) {
+  const Limits& limits = context_.options.limits;
+  if (context_.shutting_down || !ServerContext::try_reserve(context_.websocket_sessions, limits.max_sessions)) {
+    const std::string message = context_.shutting_down
+                                    ? std::string("the server is shutting down")
+                                    : "max_sessions (" + std::to_string(limits.max_sessions) + ") sessions are open";
+    send_text(request.version(), false, http::status::service_unavailable, kJson, encode_error("unavailable", message),
+              "ws");
+    return;
+  }
+  context_.metrics.http_request("ws", 101);
+  std::string peer = peer_of(stream_);
+  context_.connections.remove(registry_id_);  // The WebSocket session registers itself.
+  registry_id_ = 0;
+  upgraded_ = true;
+  // The WebSocket session takes the socket (and its strand); this HTTP session ends when we return.
+  std::make_shared<WebSocketSession>(std::move(stream_), context_, std::move(peer))->run(std::move(request));
+}
+
+void HttpSession::serve_file(const Request& request) {
+  const std::optional<std::filesystem::path> file = resolve_static_path(context_.web_root, request.target());
+  http::file_body::value_type body;
+  beast::error_code error;
+  if (file) body.open(file->c_str(), beast::file_mode::scan, error);
+  if (!file || error) {
+    send_text(request.version(), request.keep_alive(), http::status::not_found, kJson,
+              encode_error("not_found", "no such file"), "static");
+    return;
+  }
+  const std::uint64_t size = body.size();
+  const auto set_headers = [&](auto& response) {
+    response.set(http::field::server, "posestream");
+    response.set(http::field::content_type, content_type_for(*file));
+    response.set(http::field::cache_control, "no-cache");
+    response.content_length(size);
+    response.keep_alive(request.keep_alive());
+  };
+  if (request.method() == http::verb::head) {
+    http::response<http::empty_body> response{http::status::ok, request.version()};
+    set_headers(response);
+    send(std::move(response), "static");
+    return;
+  }
+  http::response<http::file_body> response{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                           std::make_tuple(http::status::ok, request.version())};
+  set_headers(response);
+  send(std::move(response), "static");
+}
+
+template <typename Body>
+void HttpSession::send(http::response<Body>&& response, const char* route) {
+  context_.metrics.http_request(route, response.result_int());
+  const bool close = response.need_eof() || closing_;
+  if (closing_) response.keep_alive(false);
+  auto owned = std::make_shared<http::response<Body>>(std::move(response));
+  response_ = owned;
+  stream_.expires_after(context_.options.limits.handshake_timeout);
+  http::async_write(stream_, *owned, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close));
+}
+
+void HttpSession::send_text(unsigned version, bool keep_alive, http::status status, std::string_view content_type,
+                            std::string body, const char* route) {
+  http::response<http::string_body> response{status, version};
+  response.set(http::field::server, "posestream");
+  response.set(http::field::content_type, content_type);
+  response.keep_alive(keep_alive);
+  response.body() = std::move(body);
+  response.prepare_payload();
+  send(std::move(response), route);
+}
+
+void HttpSession::on_write(bool close, beast::error_code error, std::size_t) {
+  response_.reset();
+  busy_ = false;
+  if (error || close || closing_) {
+    close_socket();
+    return;
+  }
+  do_read();
+}
+
+void HttpSession::close_socket() {
+  if (upgraded_) return;
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+void HttpSession::shut_down() {
+  net::post(strand_, [self = shared_from_this()] {
+    self->closing_ = true;
+    if (!self->busy_) self->close_socket();
+  });
+}
+
+}  // namespace posestream::server

@@ -1,0 +1,64 @@
+// HttpSession: one HTTP connection: routes requests, serves files, runs /v1/detect, hands /ws upgrades on.
+#pragma once
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "server/server_context.h"
+
+namespace posestream::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// One request at a time (no pipelining): read, answer, read again while keep-alive. Lifetime as in
+// Beast's examples: pending handlers hold shared_from_this(). While a /v1/detect image runs no handler is
+// pending, so the session holds itself (pending_self_) until the image's one answer arrives (every frame
+// gets one, also at shutdown); the answer sink holds only a weak_ptr and posts to the strand, where
+// everything runs.
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(net::ip::tcp::socket&& socket, ServerContext& context);
+  ~HttpSession() override;
+
+  void run();
+  void shut_down() override;
+
+ private:
+  using Request = http::request<http::string_body>;
+
+  void do_read();
+  void on_read(beast::error_code error, std::size_t bytes);
+  void handle(Request&& request);
+  void upgrade(Request&& request);
+  void serve_file(const Request& request);
+  void start_detect(Request&& request);
+  void on_detect_answer(stream::Answer&& answer, unsigned version, bool keep_alive);
+
+  // Sends `response` (owned until written), then reads the next request or closes.
+  template <typename Body>
+  void send(http::response<Body>&& response, const char* route);
+  void send_text(unsigned version, bool keep_alive, http::status status, std::string_view content_type,
+                 std::string body, const char* route);
+  void on_write(bool close, beast::error_code error, std::size_t bytes);
+  void close_socket();
+
+  beast::tcp_stream stream_;
+  const net::any_io_executor strand_;  // stream_'s, kept for shut_down() from other threads.
+  ServerContext& context_;
+  std::uint64_t registry_id_ = 0;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<void> response_;  // The response being written.
+  std::shared_ptr<stream::Session> detect_;      // While a /v1/detect image runs,
+  std::shared_ptr<HttpSession> pending_self_;   // this session keeps itself alive (its sink is weak).
+  bool busy_ = false;      // Between a request read and its response written.
+  bool closing_ = false;   // shut_down(): no further requests.
+  bool upgraded_ = false;  // stream_ went to a WebSocketSession.
+};
+
+}  // namespace posestream::server

@@ -1,0 +1,77 @@
+// Metrics: the Prometheus counters, gauges and histograms behind GET /metrics (prometheus-cpp core).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "stream/stream.h"
+
+namespace posestream::server {
+
+// Queue depths summed over open sessions at scrape time (see ServerContext::queue_depths).
+struct QueueDepths {
+  std::size_t reorder = 0;       // Frames held waiting for a missing sequence.
+  std::size_t worker = 0;        // Frames released in order, waiting for a worker.
+  std::size_t write_bytes = 0;   // Encoded answers waiting behind each connection's write in flight.
+};
+
+// Every method is thread-safe (prometheus-cpp's metrics are atomic or locked). Metric names:
+//   posestream_frames_total{outcome="result|late|duplicate|lost|superseded|overflow|invalid"}
+//   posestream_stage_seconds{stage="reorder|queue|decode|pose|hands|pipeline"}  (histograms)
+//   posestream_end_to_end_seconds     arrival at the server -> result ready (reorder + queue + pipeline)
+//   posestream_sessions               open WebSocket sessions;  posestream_sessions_total opened so far
+//   posestream_queue_depth{queue="reorder|worker"} frames;  posestream_write_queue_bytes
+//   posestream_workers_busy           workers running a frame
+//   posestream_answers_downgraded_total  results replaced by dropped answers for slow readers
+//   posestream_connections_closed_total{reason="slow_reader|idle|too_big|shutdown|client|error"}
+//   posestream_bad_messages_total     messages answered `error`
+//   posestream_http_requests_total{route="ws|detect|healthz|metrics|static|other",code="..."}
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Callbacks for the Scheduler's observer. They refer to this object, which must outlive the Scheduler.
+  stream::StreamObserver observer();
+
+  void session_opened();
+  void session_closed();
+  void answers_downgraded(std::uint64_t count);
+  void connection_closed(const std::string& reason);
+  void bad_message();
+  void http_request(const std::string& route, unsigned status);
+
+  // The Prometheus text exposition format, with the gauges set from `depths` first.
+  std::string scrape(const QueueDepths& depths);
+
+ private:
+  void on_result(const stream::FrameTiming& timing);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& frames_;
+  std::array<prometheus::Counter*, 7> frames_by_outcome_{};  // Index: DroppedReason + 1, 0 = result.
+  prometheus::Family<prometheus::Histogram>& stage_seconds_;
+  std::array<prometheus::Histogram*, 6> stages_{};
+  prometheus::Histogram& end_to_end_;
+  prometheus::Gauge& sessions_;
+  prometheus::Counter& sessions_total_;
+  prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Gauge& reorder_depth_;
+  prometheus::Gauge& worker_depth_;
+  prometheus::Gauge& write_queue_bytes_;
+  prometheus::Gauge& workers_busy_;
+  prometheus::Counter& downgraded_;
+  prometheus::Family<prometheus::Counter>& closed_;
+  prometheus::Counter& bad_messages_;
+  prometheus::Family<prometheus::Counter>& http_requests_;
+};
+
+}  // namespace posestream::server

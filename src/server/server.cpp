@@ -1,0 +1,116 @@
+// Server: start-up (limits, models, port), the network threads, and the graceful shutdown sequence.
+#include "server/server.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <stdexcept>
+#include <thread>
+
+#include "server/listener.h"
+#include "server/server_context.h"
+
+namespace posestream::server {
+namespace {
+
+constexpr std::size_t kMaxIoThreads = 64;
+// Beyond the handshake timeout (after which every connection closes its own socket), how long shutdown
+// waits for connections to finish before abandoning them.
+constexpr std::chrono::seconds kShutdownGrace{1};
+
+ServerOptions validated(ServerOptions options) {
+  if (auto error = validate(options.limits)) throw std::invalid_argument("serve: " + *error);
+  if (options.io_threads < 1 || options.io_threads > kMaxIoThreads) {
+    throw std::invalid_argument("serve: io_threads " + std::to_string(options.io_threads) + " is outside [1, 64]");
+  }
+  return options;
+}
+
+net::ip::tcp::endpoint endpoint_of(const std::string& host, std::uint16_t port) {
+  boost::system::error_code error;
+  const net::ip::address address = net::ip::make_address(host, error);
+  if (error) throw std::invalid_argument("serve: host '" + host + "' is not an IP address (" + error.message() + ")");
+  return {address, port};
+}
+
+}  // namespace
+
+std::filesystem::path default_web_dir() {
+  if (std::filesystem::is_regular_file("web/index.html")) return std::filesystem::absolute("web");
+  return POSESTREAM_SOURCE_WEB_DIR;
+}
+
+Server::Server(ServerOptions options) {
+  const net::ip::tcp::endpoint endpoint = endpoint_of(options.host, options.port);
+  context_ = std::make_unique<ServerContext>(validated(std::move(options)));
+  listener_ = std::make_shared<Listener>(*context_, endpoint);
+  port_ = listener_->port();
+}
+
+Server::~Server() {
+  stop();
+  std::unique_lock lock(state_mutex_);
+  state_changed_.wait(lock, [this] { return !running_; });
+}
+
+const ServerOptions& Server::options() const { return context_->options; }
+
+void Server::stop() {
+  {
+    const std::lock_guard lock(state_mutex_);
+    stop_requested_ = true;
+  }
+  state_changed_.notify_all();
+}
+
+void Server::run(bool handle_signals) {
+  {
+    const std::lock_guard lock(state_mutex_);
+    running_ = true;
+  }
+  auto work = net::make_work_guard(context_->io);
+  std::optional<net::signal_set> signals;
+  if (handle_signals) {
+    signals.emplace(context_->io, SIGINT, SIGTERM);
+    signals->async_wait([this](boost::system::error_code error, int signal) {
+      if (error) return;
+      spdlog::info("signal {}: shutting down", signal);
+      stop();
+    });
+  }
+  listener_->run();
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < context_->options.io_threads; ++i) threads.emplace_back([this] { context_->io.run(); });
+  {
+    std::unique_lock lock(state_mutex_);
+    state_changed_.wait(lock, [this] { return stop_requested_; });
+  }
+  shut_down();
+  work.reset();
+  context_->io.stop();
+  for (std::thread& thread : threads) thread.join();
+  {
+    const std::lock_guard lock(state_mutex_);
+    running_ = false;
+  }
+  state_changed_.notify_all();
+}
+
+// In order: no new connections; running frames finish and every answer owed is posted to its
+// connection's strand (Scheduler::stop); then each connection is asked to close, which it does after
+// those answers (posted earlier to the same strand) are written; then we wait for them to go.
+void Server::shut_down() {
+  context_->shutting_down = true;
+  listener_->stop();
+  context_->scheduler->stop();
+  for (const auto& connection : context_->connections.snapshot()) connection->shut_down();
+  const auto deadline = std::chrono::steady_clock::now() + context_->options.limits.handshake_timeout + kShutdownGrace;
+  if (!context_->connections.wait_until_empty(deadline)) {
+    spdlog::warn("shutdown: {} connections still open; abandoning them", context_->connections.size());
+  }
+}
+
+}  // namespace posestream::server

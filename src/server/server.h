@@ -1,0 +1,78 @@
+// Public API of the server layer: posestream's HTTP + WebSocket server on one port (Boost.Beast).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "server/limits.h"
+#include "server/protocol.h"
+#include "stream/stream.h"
+
+namespace posestream::server {
+
+// Routes (docs/PROTOCOL.md has the details):
+//   GET  /ws          WebSocket: frames in, answers out, in order, each frame answered exactly once
+//   POST /v1/detect   an image body (JPEG or PNG) -> one result JSON, static-image mode
+//   GET  /healthz     {"status":"ok",...} while serving; 503 while shutting down
+//   GET  /metrics     Prometheus text format
+//   GET  /, /<file>   the web client, from web_dir
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (see Server::port()).
+  std::filesystem::path models_dir = "models";
+  std::filesystem::path web_dir;  // Empty: default_web_dir().
+  std::size_t workers = 0;        // Inference threads; 0: one per core.
+  std::size_t io_threads = 1;     // Network threads (parsing, encoding, sockets); inference never runs here.
+  bool log_frames = false;        // One log line per answered frame.
+  Limits limits;
+  // The models each worker creates runtimes for before the first frame (nullopt: on first use).
+  std::optional<stream::StreamConfig> prewarm = stream::StreamConfig{};
+};
+
+// ./web if it exists, else the source tree's web/ (compiled in).
+std::filesystem::path default_web_dir();
+
+struct ServerContext;
+class Listener;
+
+// Thread model (docs/ARCHITECTURE.md "Threads"): io_threads run every socket, parse and encode; each
+// connection runs on its own strand. The Scheduler's workers run frames and hand answers back only by
+// posting them to the connection's strand.
+class Server {
+ public:
+  // Validates the options and limits, loads the models the prewarm config needs, starts the workers and
+  // binds host:port (listening, but not accepting until run()). Throws std::invalid_argument for bad
+  // options, engine::ModelError for missing models, std::system_error when the port cannot be bound.
+  explicit Server(ServerOptions options);
+  ~Server();  // stop() and waits for run() to return.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  const ServerOptions& options() const;
+
+  // Serves until stop() (or SIGINT/SIGTERM when handle_signals). Then: stops accepting, lets in-flight
+  // frames finish and their answers be written, closes WebSockets with 1001, and returns. Call once.
+  void run(bool handle_signals = false);
+  // Asks run() to shut down and return. Thread-safe, idempotent, non-blocking; callable before run().
+  void stop();
+
+ private:
+  void shut_down();
+
+  std::unique_ptr<ServerContext> context_;
+  std::shared_ptr<Listener> listener_;
+  std::uint16_t port_ = 0;
+  std::mutex state_mutex_;
+  std::condition_variable state_changed_;
+  bool stop_requested_ = false;  // Guarded by state_mutex_, as is running_.
+  bool running_ = false;
+};
+
+}  // namespace posestream::server

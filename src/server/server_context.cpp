@@ -1,0 +1,98 @@
+// ServerContext: the workers and models behind every connection; the registry of open connections.
+#include "server/server_context.h"
+
+#include <stdexcept>
+
+namespace posestream::server {
+namespace {
+
+std::filesystem::path choose_web_root(const ServerOptions& options) {
+  return options.web_dir.empty() ? default_web_dir() : options.web_dir;
+}
+
+stream::SchedulerOptions scheduler_options(const ServerOptions& options, Metrics& metrics) {
+  stream::SchedulerOptions scheduler;
+  scheduler.worker_count = options.workers;
+  scheduler.max_sessions = options.limits.max_sessions + options.limits.max_detect_requests;
+  scheduler.pipeline.decode_limits.max_pixels = options.limits.max_image_pixels;
+  scheduler.prewarm = options.prewarm;
+  scheduler.observer = metrics.observer();
+  return scheduler;
+}
+
+}  // namespace
+
+std::uint64_t ConnectionRegistry::add(std::weak_ptr<Connection> connection) {
+  const std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_id_++;
+  connections_.emplace(id, std::move(connection));
+  return id;
+}
+
+void ConnectionRegistry::remove(std::uint64_t id) {
+  const std::lock_guard lock(mutex_);
+  connections_.erase(id);
+  if (connections_.empty()) emptied_.notify_all();
+}
+
+std::vector<std::shared_ptr<Connection>> ConnectionRegistry::snapshot() const {
+  std::vector<std::shared_ptr<Connection>> open;
+  const std::lock_guard lock(mutex_);
+  for (const auto& [id, weak] : connections_) {
+    if (auto connection = weak.lock()) open.push_back(std::move(connection));
+  }
+  return open;
+}
+
+std::size_t ConnectionRegistry::size() const {
+  const std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
+bool ConnectionRegistry::wait_until_empty(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return emptied_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+}
+
+ServerContext::ServerContext(ServerOptions server_options)
+    : options(std::move(server_options)),
+      web_root(choose_web_root(options)),
+      models(std::make_shared<stream::ModelLibrary>(options.models_dir)),
+      scheduler(std::make_unique<stream::Scheduler>(models, scheduler_options(options, metrics))),
+      io(static_cast<int>(std::max<std::size_t>(options.io_threads, 1))) {}
+
+ServerContext::~ServerContext() {
+  // Workers post answers to connections' strands: they stop before the io_context goes.
+  scheduler->stop();
+}
+
+bool ServerContext::try_reserve(std::atomic<std::size_t>& counter, std::size_t limit) {
+  std::size_t current = counter.load();
+  while (current < limit) {
+    if (counter.compare_exchange_weak(current, current + 1)) return true;
+  }
+  return false;
+}
+
+stream::SessionOptions ServerContext::stream_session_options() const {
+  stream::SessionOptions session;
+  session.reorder.reorder_capacity = options.limits.reorder_capacity;
+  session.reorder.gap_timeout = options.limits.gap_timeout;
+  session.max_queued_frames = options.limits.max_queued_frames;
+  session.drop_policy = StreamSettings{}.drop_policy;
+  session.config = StreamSettings{}.stream_config();
+  return session;
+}
+
+QueueDepths ServerContext::queue_depths() const {
+  QueueDepths total;
+  for (const auto& connection : connections.snapshot()) {
+    const QueueDepths depths = connection->depths();
+    total.reorder += depths.reorder;
+    total.worker += depths.worker;
+    total.write_bytes += depths.write_bytes;
+  }
+  return total;
+}
+
+}  // namespace posestream::server

@@ -1,0 +1,85 @@
+// ServerContext: what all connections of one Server share; ConnectionRegistry: the open connections.
+#pragma once
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/metrics.h"
+#include "server/server.h"
+
+namespace posestream::server {
+
+namespace net = boost::asio;
+
+// An open HTTP or WebSocket connection, as the server sees it from outside its strand.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Starts a graceful close: answers already owed are written, then the socket closes (WebSocket: 1001).
+  // Thread-safe: posts to the connection's strand.
+  virtual void shut_down() = 0;
+  // What the connection holds in its queues. Thread-safe.
+  virtual QueueDepths depths() const { return {}; }
+};
+
+// Registers connections by weak_ptr (the registry never keeps one alive); each connection removes itself
+// in its destructor. Thread-safe.
+class ConnectionRegistry {
+ public:
+  std::uint64_t add(std::weak_ptr<Connection> connection);
+  void remove(std::uint64_t id);
+  std::vector<std::shared_ptr<Connection>> snapshot() const;
+  std::size_t size() const;
+  // Blocks until no connection is left or `deadline` passes; true if none is left.
+  bool wait_until_empty(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable emptied_;
+  std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::uint64_t next_id_ = 1;
+};
+
+// Owned by the Server; connections hold a reference (they never outlive the io_context, which is
+// destroyed first: see the member order).
+struct ServerContext {
+  explicit ServerContext(ServerOptions server_options);
+  ~ServerContext();
+
+  // Reserves one of `limit` slots in `counter`; false when all are taken.
+  static bool try_reserve(std::atomic<std::size_t>& counter, std::size_t limit);
+  // Session options for a WebSocket stream under the limits.
+  stream::SessionOptions stream_session_options() const;
+  // Sums over open connections, for /metrics.
+  QueueDepths queue_depths() const;
+  std::string next_session_id() { return "s" + std::to_string(next_session_number++); }
+
+  const ServerOptions options;
+  const std::filesystem::path web_root;
+  const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  Metrics metrics;  // Before the scheduler, whose observer calls into it.
+  std::shared_ptr<stream::ModelLibrary> models;
+  std::unique_ptr<stream::Scheduler> scheduler;
+  ConnectionRegistry connections;
+  std::atomic<bool> shutting_down{false};
+  std::atomic<std::size_t> websocket_sessions{0};
+  std::atomic<std::size_t> detect_requests{0};
+  std::atomic<std::uint64_t> next_session_number{1};
+  // Last, so it is destroyed first: pending handlers (and the connections they keep alive) go before
+  // the state above that their destructors use.
+  net::io_context io;
+};
+
+}  // namespace posestream::server

@@ -1,0 +1,223 @@
+// WebSocketSession: accepting, reading and dispatching client messages; the gap and idle timers.
+#include "server/websocket_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace posestream::server {
+namespace {
+
+// After a large message the read buffer gives its memory back if it grew past this, so that an idle
+// session does not keep a multi-megabyte buffer.
+constexpr std::size_t kKeptReadBufferBytes = std::size_t{1} << 20;
+
+std::string totals(const stream::AnswerCounts& answers) {
+  return fmt::format("{} results, dropped: {} late, {} duplicate, {} lost, {} superseded, {} overflow, {} invalid",
+                     answers.results, answers.late, answers.duplicate, answers.lost, answers.superseded,
+                     answers.overflow, answers.invalid);
+}
+
+}  // namespace
+
+WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, ServerContext& context, std::string peer)
+    : ws_(std::move(stream)),
+      strand_(ws_.get_executor()),
+      context_(context),
+      id_(context.next_session_id()),
+      peer_(std::move(peer)),
+      answers_(context.options.limits.max_write_queue_bytes),
+      gap_timer_(strand_),
+      idle_timer_(strand_),
+      close_deadline_(strand_) {}
+
+WebSocketSession::~WebSocketSession() {
+  if (stream_ != nullptr) {
+    stream_->close();
+    if (accepted_) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - opened_at_).count();
+      spdlog::info("{} closed ({}): {:.1f} s, {} messages, {}, {} errors, {} results downgraded", id_, end_reason_,
+                   seconds, messages_, totals(stream_->stats().answers), bad_messages_, answers_.downgraded());
+    }
+  }
+  if (registry_id_ != 0) context_.connections.remove(registry_id_);
+  if (accepted_) context_.metrics.session_closed();
+  context_.websocket_sessions.fetch_sub(1);
+}
+
+void WebSocketSession::run(http::request<http::string_body> request) {
+  // Workers call the sink; it only posts to this session's strand, and holds no strong reference (the
+  // session is kept alive by its own pending operations, not by frames in flight).
+  auto sink = [weak = weak_from_this(), executor = strand_](stream::Answer&& answer) {
+    if (weak.expired()) return;
+    net::post(executor, [weak, answer = std::move(answer)]() mutable {
+      if (const auto self = weak.lock()) self->on_answer(std::move(answer));
+    });
+  };
+  try {
+    stream_ = context_.scheduler->open_session(context_.stream_session_options(), std::move(sink));
+  } catch (const std::exception& error) {
+    spdlog::error("{}: cannot open a stream session: {}", id_, error.what());
+  }
+  registry_id_ = context_.connections.add(weak_from_this());
+
+  const Limits& limits = context_.options.limits;
+  ws_.set_option(websocket::stream_base::timeout{limits.handshake_timeout, websocket::stream_base::none(), false});
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(http::field::server, "posestream"); }));
+  ws_.read_message_max(limits.max_message_bytes);
+  beast::get_lowest_layer(ws_).expires_never();  // The WebSocket's own timeouts and ours take over.
+  ws_.async_accept(request, beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
+}
+
+void WebSocketSession::on_accept(beast::error_code error) {
+  if (error) {
+    end_reason_ = "handshake failed: " + error.message();
+    return;
+  }
+  accepted_ = true;
+  context_.metrics.session_opened();
+  spdlog::info("{} open from {}", id_, peer_);
+  do_read();  // Also while closing: the peer's close frame arrives through a read.
+  if (stream_ == nullptr) {
+    close(websocket::close_code::try_again_later, "no stream available (server full or stopping)", "busy", false);
+    return;
+  }
+  enqueue(answers_.push_other(encode_hello(id_, context_.options.limits, settings_)));
+  arm_idle_timer();
+  if (context_.shutting_down) close(websocket::close_code::going_away, "server shutting down", "shutdown", true);
+}
+
+void WebSocketSession::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
+}
+
+void WebSocketSession::on_read(beast::error_code error, std::size_t) {
+  if (error) {
+    if (!close_request_) {
+      // Beast has already sent 1009 for a message over read_message_max.
+      const bool too_big = error == websocket::error::message_too_big;
+      context_.metrics.connection_closed(too_big ? "too_big" : error == websocket::error::closed ? "client" : "error");
+      end_reason_ = too_big ? "message over max_message_bytes, closed with 1009"
+                            : error == websocket::error::closed ? "closed by the client" : error.message();
+    }
+    finish(end_reason_);
+    return;
+  }
+  const Clock::time_point now = Clock::now();
+  last_message_at_ = now;
+  ++messages_;
+  const auto data = buffer_.cdata();
+  ClientMessage message =
+      ws_.got_binary()
+          ? parse_binary_message({static_cast<const std::uint8_t*>(data.data()), data.size()})
+          : parse_text_message({static_cast<const char*>(data.data()), data.size()});
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > kKeptReadBufferBytes) buffer_.shrink_to_fit();
+  handle(std::move(message), now);
+  do_read();
+}
+
+void WebSocketSession::handle(ClientMessage&& message, Clock::time_point now) {
+  if (close_request_) return;  // Closing: nothing new is answered (docs/PROTOCOL.md "Closing").
+  if (auto* frame = std::get_if<FrameMessage>(&message)) {
+    handle_frame(std::move(*frame), now);
+  } else if (const auto* config = std::get_if<ConfigMessage>(&message)) {
+    handle_config(*config);
+  } else if (std::holds_alternative<ResetMessage>(message)) {
+    handle_reset();
+  } else {
+    const auto& bad = std::get<BadMessage>(message);
+    ++bad_messages_;
+    context_.metrics.bad_message();
+    if (context_.options.log_frames) spdlog::info("{} error {}: {}", id_, bad.code, bad.message);
+    send_error(bad.code, bad.message);
+  }
+}
+
+void WebSocketSession::handle_frame(FrameMessage&& frame, Clock::time_point now) {
+  stream::FrameInput input;
+  input.sequence = numbering_.number(frame);
+  input.received_at = now;
+  if (frame.problem.empty()) {
+    // Text frames without "timestamp" get their arrival time, which increases along arrival order.
+    input.timestamp_us = frame.timestamp_us.value_or(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - opened_at_).count());
+    input.bytes = std::move(frame.image);
+  } else {
+    // No usable image, but a sequence that must get its one answer, in order: the session answers it
+    // `invalid` (a timestamp below every valid one fails its timestamp check; a stream's first frame has
+    // no check and fails decoding instead).
+    input.timestamp_us = -1;
+    if (context_.options.log_frames) spdlog::info("{} frame {}: invalid: {}", id_, input.sequence, frame.problem);
+  }
+  stream_->push(std::move(input), now);
+  arm_gap_timer();
+}
+
+void WebSocketSession::handle_config(const ConfigMessage& config) {
+  StreamSettings next = settings_;
+  next.apply(config);
+  if (auto error = stream_->configure(next.stream_config())) {
+    send_error("bad_config", *error);
+    return;
+  }
+  stream_->set_drop_policy(next.drop_policy);
+  settings_ = next;
+}
+
+void WebSocketSession::handle_reset() {
+  stream_->reset();
+  numbering_.reset();
+}
+
+void WebSocketSession::send_error(const std::string& code, const std::string& message) {
+  enqueue(answers_.push_other(encode_error(code, message)));
+}
+
+// The reorder buffer's gap timeout: poll the stream when its next deadline comes. Arming an earlier
+// deadline cancels the later wait (its handler sees operation_aborted and returns).
+void WebSocketSession::arm_gap_timer() {
+  const std::optional<Clock::time_point> deadline = stream_->next_deadline();
+  if (!deadline || (gap_deadline_ && *gap_deadline_ <= *deadline)) return;
+  gap_deadline_ = deadline;
+  gap_timer_.expires_at(*deadline);
+  gap_timer_.async_wait(beast::bind_front_handler(&WebSocketSession::on_gap_timer, shared_from_this()));
+}
+
+void WebSocketSession::on_gap_timer(beast::error_code error) {
+  if (error == net::error::operation_aborted) return;
+  gap_deadline_.reset();
+  if (finished_) return;
+  stream_->poll(Clock::now());
+  arm_gap_timer();
+}
+
+// One timer for the whole session: it wakes at last_message + idle_timeout, and sleeps again if a
+// message came in meanwhile, rather than being re-armed on every message.
+void WebSocketSession::arm_idle_timer() {
+  idle_timer_.expires_at(last_message_at_ + context_.options.limits.idle_timeout);
+  idle_timer_.async_wait(beast::bind_front_handler(&WebSocketSession::on_idle_timer, shared_from_this()));
+}
+
+void WebSocketSession::on_idle_timer(beast::error_code error) {
+  if (error || finished_ || close_request_) return;
+  if (Clock::now() < last_message_at_ + context_.options.limits.idle_timeout) {
+    arm_idle_timer();
+    return;
+  }
+  close(websocket::close_code::going_away, "idle timeout", "idle", true);
+}
+
+void WebSocketSession::finish(const std::string& why) {
+  if (finished_) return;
+  finished_ = true;
+  end_reason_ = why;
+  gap_timer_.cancel();
+  idle_timer_.cancel();
+  close_deadline_.cancel();
+  if (stream_ != nullptr) stream_->close();
+  beast::get_lowest_layer(ws_).close();  // Aborts a write stuck behind a peer that stopped reading.
+}
+
+}  // namespace posestream::server
