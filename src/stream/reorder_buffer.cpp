@@ -29,8 +29,8 @@ std::optional<std::string> validate(const ReorderOptions& options) {
            std::to_string(kMaxLostWindow) + "]";
   }
   if (options.max_lost_burst < 1 || options.max_lost_burst > kMaxLostBurst) {
-    return "reorder_buffer: max_lost_burst " + std::to_string(options.max_lost_burst) +
-           " is outside [1, " + std::to_string(kMaxLostBurst) + "]";
+    return "reorder_buffer: max_lost_burst " + std::to_string(options.max_lost_burst) + " is outside [1, " +
+           std::to_string(kMaxLostBurst) + "]";
   }
   return std::nullopt;
 }
@@ -94,16 +94,10 @@ SequenceRange SequenceLedger::pass_lost_until(std::uint64_t target) {
 }
 
 void SequenceLedger::forget_outside_window() {
+  // A range reaching into the window stays whole: classify_passed tests the window first anyway.
   const std::uint64_t newest = last_passed();
-  while (!recently_lost_.empty()) {
-    SequenceRange& oldest = recently_lost_.front();
-    if (newest - oldest.last >= lost_window_) {
-      recently_lost_.pop_front();
-      continue;
-    }
-    // Keep only the part within the window: newest - lost_window + 1 .. newest.
-    if (newest - oldest.first >= lost_window_) oldest.first = newest - (lost_window_ - 1);
-    return;
+  while (!recently_lost_.empty() && newest - recently_lost_.front().last >= lost_window_) {
+    recently_lost_.pop_front();
   }
 }
 

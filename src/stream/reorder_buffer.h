@@ -17,23 +17,26 @@ namespace posestream::stream {
 
 // Contract (DESIGN.md "Ordering and latency"):
 //
-// - next_expected starts at 0. Frames leave strictly in sequence order.
-// - A missing sequence is waited for at most `gap_timeout`, counted from the earliest arrival among the
-//   frames buffered behind it; or until `reorder_capacity` frames are buffered. Then the buffer skips to
-//   its lowest buffered sequence and answers every skipped number `lost`. So no frame is held longer
-//   than gap_timeout, provided the caller calls poll() at next_deadline().
-// - Every sequence number is answered at most once: Released (the caller owes it a result) or Dropped
-//   `lost` / `late`. Each extra copy of a frame already received (buffered, released, or arrived after
-//   its number was answered lost) is answered `duplicate`.
-// - A frame arriving after its number was answered `lost` is discarded silently (it already had its one
-//   answer), provided it is at most `lost_window` numbers behind next_expected. Further behind, the
-//   buffer no longer remembers released from lost numbers, and answers any copy `late`.
+// - next_expected starts at 0. Frames leave strictly in sequence order, and the buffer always advances:
+//   a missing number is waited for at most `gap_timeout`, counted from the earliest arrival among the
+//   frames buffered behind it, or until `reorder_capacity` frames are buffered. Then it skips to its
+//   lowest buffered number and answers each skipped number `lost`. So no frame is held longer than
+//   gap_timeout, provided the caller calls poll() at next_deadline().
+// - Every number from 0 up to the highest received is answered exactly once, in order: Released (the
+//   caller owes it a result) or Dropped `lost` (skipped, whether or not the client ever sent it).
+// - Each extra copy of a frame already received (buffered, released, or arrived after its number was
+//   answered lost) is answered `duplicate`. The first copy arriving after its number was answered `lost`
+//   is discarded silently: that number already had its one answer.
+// - Telling those cases apart needs memory of which passed numbers were lost; it is kept for numbers at
+//   most `lost_window` behind next_expected. A frame further behind is answered `late`. For its number
+//   that is a second answer, which only a frame delayed by more than lost_window numbers can cause.
 // - Huge gaps (a client jumping from 5 to 10^12): a skip of at most `max_lost_burst` numbers is answered
-//   one `lost` per number; a longer skip is answered by ONE Dropped{first..last, lost} range, so neither
-//   time nor memory grows with the gap. Clients that send a frame per number never see a range unless
-//   more than max_lost_burst frames went missing in a row; they must accept ranges anyway.
+//   one `lost` per number; a longer skip by ONE Dropped{first..last, lost} range, so neither time nor
+//   memory grows with the gap. A client numbering frames 0, 1, 2, ... only sees a range after more than
+//   max_lost_burst frames in a row went missing; the wire protocol must still carry ranges.
 // - Memory is bounded by the options alone: at most reorder_capacity - 1 frames are held between calls
 //   (reaching the capacity skips at once), and at most lost_window / 2 + 1 lost ranges are remembered.
+// - Releasing UINT64_MAX ends the stream: every later frame is behind it. reset() starts over.
 //
 // Pure and single-threaded: the caller passes the time in (`now`, a steady clock reading) and owns
 // locking. Timestamps are carried, not checked (the Session checks them in release order).
@@ -118,7 +121,7 @@ class SequenceLedger {
   std::uint64_t lost_window_;
   std::uint64_t next_expected_ = 0;
   bool exhausted_ = false;
-  std::deque<SequenceRange> recently_lost_;  // Ascending, disjoint, all within lost_window.
+  std::deque<SequenceRange> recently_lost_;  // Ascending, disjoint; each ends within lost_window.
 };
 
 // Payload: any movable type (image bytes, a parsed frame); it is moved in and out, never copied.
@@ -130,6 +133,7 @@ class ReorderBuffer {
   // Throws std::invalid_argument with validate()'s message if the options are unusable.
   explicit ReorderBuffer(ReorderOptions options = {});
 
+  // Events are appended to `events`, which is never cleared, so the caller can reuse one vector.
   // Takes one arriving frame and appends to `events` everything it settles: the frame and any frames it
   // unblocks (Released, in order), its own drop, skips forced by capacity or by deadlines <= now.
   // The frame is placed before deadlines are applied: a missing frame that arrives after its deadline

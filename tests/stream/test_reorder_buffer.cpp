@@ -1,6 +1,4 @@
 // Unit tests of the ReorderBuffer: hand-worked transcripts of small streams.
-#include "stream/reorder_buffer.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -8,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "stream/reorder_buffer.h"
 
 namespace posestream::stream {
 namespace {
@@ -28,7 +28,9 @@ std::string describe(const Buffer::Event& event) {
     return "R" + std::to_string(frame.sequence) + (intact ? "" : "?");
   }
   const auto& dropped = std::get<Dropped>(event);
-  const char letter = dropped.reason == DropReason::lost ? 'L' : dropped.reason == DropReason::late ? 'T' : 'D';
+  const char letter = dropped.reason == DropReason::lost   ? 'L'
+                      : dropped.reason == DropReason::late ? 'T'
+                                                           : 'D';
   std::string text = letter + std::to_string(dropped.sequences.first);
   if (dropped.sequences.last != dropped.sequences.first) text += "-" + std::to_string(dropped.sequences.last);
   return text;
@@ -71,7 +73,7 @@ TEST(ReorderBuffer, InOrderFramesPassStraightThrough) {
   Stream stream;
   for (std::uint64_t sequence = 0; sequence < 5; ++sequence) {
     EXPECT_EQ(stream.push(sequence, at_ms(static_cast<std::int64_t>(sequence) * 33)),
-                Texts{"R" + std::to_string(sequence)});
+              Texts{"R" + std::to_string(sequence)});
     EXPECT_EQ(stream.buffer().pending_count(), 0u);
     EXPECT_FALSE(stream.buffer().next_deadline().has_value());
   }
@@ -182,7 +184,7 @@ TEST(ReorderBuffer, StragglersInsideALostRunAreEachDiscardedOnce) {
   Stream stream;
   EXPECT_EQ(stream.push(10, at_ms(0)), Texts{});
   EXPECT_EQ(stream.poll(at_ms(50)),
-              (Texts{"L0", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "R10"}));
+            (Texts{"L0", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "R10"}));
   for (std::uint64_t sequence : {5, 4, 6, 0, 9, 2}) {
     EXPECT_EQ(stream.push(sequence, at_ms(60)), Texts{}) << sequence;
   }
@@ -289,6 +291,31 @@ TEST(ReorderBuffer, MoveOnlyPayloadsAreMovedThrough) {
   EXPECT_EQ(second.sequence, 1u);
   ASSERT_NE(second.payload, nullptr);
   EXPECT_EQ(*second.payload, 11);
+}
+
+TEST(SequenceLedger, ForgetsEachLostNumberAsItArrivesSoFurtherCopiesAreDuplicates) {
+  using Verdict = SequenceLedger::Verdict;
+  SequenceLedger ledger(16);
+  EXPECT_EQ(ledger.pass_lost_until(5), (SequenceRange{0, 4}));
+  ledger.pass_released();
+  EXPECT_EQ(ledger.next_expected(), 6u);
+  for (std::uint64_t sequence : {2, 0, 4, 1, 3}) {
+    EXPECT_EQ(ledger.classify_passed(sequence), Verdict::discard_silently) << sequence;
+    EXPECT_EQ(ledger.classify_passed(sequence), Verdict::duplicate) << sequence;
+  }
+  EXPECT_EQ(ledger.classify_passed(5), Verdict::duplicate);
+}
+
+TEST(SequenceLedger, PassingTheLastNumberLeavesEveryNumberBehind) {
+  using Verdict = SequenceLedger::Verdict;
+  SequenceLedger ledger(4);
+  EXPECT_EQ(ledger.pass_lost_until(UINT64_MAX), (SequenceRange{0, UINT64_MAX - 1}));
+  ledger.pass_released();
+  EXPECT_TRUE(ledger.exhausted());
+  EXPECT_TRUE(ledger.is_passed(0));
+  EXPECT_EQ(ledger.classify_passed(UINT64_MAX), Verdict::duplicate);
+  EXPECT_EQ(ledger.classify_passed(UINT64_MAX - 3), Verdict::discard_silently);  // 4 behind 2^64.
+  EXPECT_EQ(ledger.classify_passed(UINT64_MAX - 4), Verdict::late);              // 5 behind.
 }
 
 TEST(ReorderOptions, DefaultsAreValid) { EXPECT_FALSE(validate(ReorderOptions{}).has_value()); }
