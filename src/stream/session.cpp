@@ -173,9 +173,14 @@ SessionStats Session::stats() const {
   return stats;
 }
 
-// Buffered frames come out of the reorder buffer's reset as Released (answered superseded: they never
-// reach the trackers) and the gaps between them as lost; then the queue goes the same way.
+// Queued frames first (they are the lower numbers), then the buffered ones, which come out of the
+// reorder buffer's reset as Released (answered superseded: they never reach the trackers) with the gaps
+// between them lost.
 void Session::flush_all(Answers& answers) {
+  for (const Queued& queued : queue_) {
+    drop({queued.frame.sequence, queued.frame.sequence}, DroppedReason::superseded, answers);
+  }
+  queue_.clear();
   events_.clear();
   reorder_.reset(events_);
   for (auto& event : events_) {
@@ -187,10 +192,6 @@ void Session::flush_all(Answers& answers) {
       drop(dropped.sequences, from_reorder(dropped.reason), answers);
     }
   }
-  for (const Queued& queued : queue_) {
-    drop({queued.frame.sequence, queued.frame.sequence}, DroppedReason::superseded, answers);
-  }
-  queue_.clear();
 }
 
 void Session::settle(std::vector<ReorderEvent<Pending>>& events, Answers& answers) {

@@ -119,6 +119,8 @@ struct SessionStats {
 // (see DESIGN.md "Ordering and latency"). In release order, a timestamp not strictly greater than the
 // last released frame's is answered `invalid` and never reaches the trackers; so are frames the decoder
 // or the trackers refuse. The stream's tracking state runs on at most one worker at a time.
+// Frames held per stream, at most: reorder_capacity - 1 buffered, max_queued_frames (policy all) or 1
+// (policy latest) queued, and one running.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // For Scheduler::open_session. Throws std::invalid_argument naming a bad option.
