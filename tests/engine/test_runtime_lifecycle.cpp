@@ -230,6 +230,22 @@ TEST(ModelErrors, ReadBeforeWriteIsRefused) {
   EXPECT_NE(message.find("op 0 LOGISTIC: reads tensor #1 before any op writes it"), std::string::npos) << message;
 }
 
+TEST(ModelErrors, XnnpackRefusalNamesTheOpAndTheStatus) {
+  // XNNPACK 2022 refuses a 1x1 max-pooling window (a no-op that TFLite allows): Model accepts the op,
+  // the subgraph does not, and Debian's XNNPACK logs nothing, so the message must say it all.
+  GraphMaker maker("pool.tflite");
+  const int32_t input = maker.input("input", {1, 2, 2, 1});
+  const int32_t output = maker.tensor("output", {1, 2, 2, 1});
+  maker.op(OpType::kMaxPool2D, {input}, output, {.filter_height = 1, .filter_width = 1});
+  maker.output(output);
+  const auto model = Model::from_graph(maker.graph());
+  const std::string message = model_error_of([&] { Runtime runtime(model); });
+  EXPECT_NE(message.find("pool.tflite: op 0 MAX_POOL_2D: xnn_define_max_pooling_2d failed with xnn_status 2 "
+                         "(invalid_parameter)"),
+            std::string::npos)
+      << message;
+}
+
 TEST(ModelErrors, ZeroThreadsIsRefused) {
   const std::string message = model_error_of([] { Runtime runtime(Model::from_graph(two_heads()), {.threads = 0}); });
   EXPECT_NE(message.find("thread count 0"), std::string::npos) << message;
