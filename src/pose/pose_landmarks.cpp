@@ -77,18 +77,10 @@ std::vector<vision::Landmark> refined_crop_landmarks(const engine::Runtime& runt
       runtime,
       vision::decode_landmarks(output_of(runtime, LandmarkOutput::landmarks), vision::pose_landmark_decode_options()),
       "landmark decoding");
-  std::vector<vision::Landmark> refined =
-      decoded_or_throw(runtime,
-                       vision::refine_landmarks_from_heatmap(raw, output_of(runtime, LandmarkOutput::heatmap),
-                                                             kHeatmapSide, kHeatmapSide, kModelLandmarkCount),
-                       "heatmap refinement");
-  // vision:: reproduces the legacy bounds check, which compares the column with the height and so refines
-  // a landmark below the heatmap from its bottom rows. tasks-vision 1.1.0 leaves such a landmark as it is
-  // (tasks_facts P15; golden basketball1 heavy, landmark 32 at crop row 64.6, matches only unrefined).
-  for (size_t i = 0; i < refined.size(); ++i) {
-    if (raw[i].y * kHeatmapSide >= static_cast<float>(kHeatmapSide)) refined[i] = raw[i];
-  }
-  return refined;
+  return decoded_or_throw(runtime,
+                          vision::refine_landmarks_from_heatmap(raw, output_of(runtime, LandmarkOutput::heatmap),
+                                                                kHeatmapSide, kHeatmapSide, kModelLandmarkCount),
+                          "heatmap refinement");
 }
 
 // World landmarks 0..32 with visibility and presence of the refined image landmarks (P16, P17).

@@ -45,24 +45,21 @@ struct Window {
   int begin_row, end_row, begin_col, end_col;
 };
 
-// MediaPipe truncates x * width and y * height to int and skips the landmark when the column is outside
-// [0, width) or the row below 0 or ("center_col >= hm_height", sic) the column >= height. The float is
-// range-checked here before the conversion, which for out-of-range values is undefined behaviour in C++;
-// a row so far below the heatmap that its window is empty is skipped, which is what MediaPipe's empty
-// loop amounts to.
+// MediaPipe truncates x * width and y * height to int and skips the landmark when the cell is outside
+// the heatmap. (The legacy calculator compared the column with the height where it meant the row, so it
+// refined a landmark just below the heatmap from the bottom rows; tasks-vision 1.1.0 leaves such a
+// landmark as it is, as MediaPipe's golden outputs show: basketball1 heavy, landmark 32 at crop row
+// 64.6.) The floats are range-checked before the conversion, which is undefined behaviour out of range.
 bool find_window(const Landmark& landmark, int height, int width, int kernel_size, Window& window) {
   const float column = landmark.x * width;
   const float row = landmark.y * height;
   const int offset = (kernel_size - 1) / 2;
   if (std::isnan(column) || std::isnan(row) || column <= -1.0f || column >= static_cast<float>(width) ||
-      row <= -1.0f || row >= static_cast<float>(height) + static_cast<float>(offset)) {
+      row <= -1.0f || row >= static_cast<float>(height)) {
     return false;
   }
   const int center_col = static_cast<int>(column);
   const int center_row = static_cast<int>(row);
-  if (center_col >= height) {
-    return false;
-  }
   window.begin_col = std::max(0, center_col - offset);
   window.end_col = std::min(width, center_col + offset + 1);
   window.begin_row = std::max(0, center_row - offset);

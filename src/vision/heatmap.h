@@ -55,9 +55,9 @@ struct HeatmapRefineOptions {
 // (clipped at the edges), applies a sigmoid, and if the window's maximum is >= min_confidence_to_refine
 // moves x, y to the confidence-weighted mean cell position divided by width/height. Coordinates stay
 // normalized to the same crop. Errors (landmarks unchanged, error set) when heatmap.size() !=
-// height * width * channels or channels != landmarks.size(). Reproduces MediaPipe's bounds check, which
-// tests the column against the height where it means the row: a landmark below the heatmap is not
-// skipped, and while its clipped window still reaches the bottom rows it refines from them.
+// height * width * channels or channels != landmarks.size(). A landmark whose cell lies outside the
+// heatmap is left as it is, as tasks-vision 1.1.0 does (the legacy calculator's bounds check let a
+// landmark just below the heatmap refine from its bottom rows).
 LandmarksResult refine_landmarks_from_heatmap(std::span<const Landmark> landmarks, std::span<const float> heatmap,
                                               int height, int width, int channels,
                                               const HeatmapRefineOptions& options = {});

@@ -63,20 +63,23 @@ TEST(RefineLandmarks, LeavesLandmarksAwayFromConfidentCells) {
   }
 }
 
-TEST(RefineLandmarks, RowBelowTheHeatmapStillReachesTheBottomRows) {
-  // MediaPipe bounds the column twice and never the row from above: y 1.1 -> row 17, window rows
-  // 14..20 clipped to 14..15, which holds a 0.75 cell at (row 15, col 6) -> (6 / 16, 15 / 16).
-  // y 1.3 -> row 20, window 17..23: empty, so nothing changes.
+TEST(RefineLandmarks, LandmarkBelowTheHeatmapIsLeftAsItIs) {
+  // tasks-vision 1.1.0 skips a landmark whose row is outside the heatmap: y 1.1 -> row 17 >= 16, even
+  // though a window around it (rows 14..20 clipped to 14..15) would hold a confident cell at row 15.
+  // (The legacy calculator refined it from there, to (6 / 16, 15 / 16).)
   Heatmap heatmap;
   heatmap.set(15, 6, 0, std::log(3.0f));
   const std::vector<Landmark> below = {{0.4f, 1.1f, 0, 0, 0}, {}};
   const LandmarksResult refined = refine_landmarks_from_heatmap(below, heatmap.values, kSize, kSize, kChannels);
   ASSERT_TRUE(refined.ok()) << refined.error;
-  EXPECT_NEAR(refined.landmarks[0].x, 0.375f, kTolerance);
-  EXPECT_NEAR(refined.landmarks[0].y, 0.9375f, kTolerance);
-  const std::vector<Landmark> far_below = {{0.4f, 1.3f, 0, 0, 0}, {}};
-  const LandmarksResult kept = refine_landmarks_from_heatmap(far_below, heatmap.values, kSize, kSize, kChannels);
-  EXPECT_EQ(kept.landmarks[0].y, 1.3f);
+  EXPECT_EQ(refined.landmarks[0].x, 0.4f);
+  EXPECT_EQ(refined.landmarks[0].y, 1.1f);
+  // Just inside the last row the same cell refines it: y 0.99 -> row 15, window rows 12..15.
+  const std::vector<Landmark> inside = {{0.4f, 0.99f, 0, 0, 0}, {}};
+  const LandmarksResult moved = refine_landmarks_from_heatmap(inside, heatmap.values, kSize, kSize, kChannels);
+  ASSERT_TRUE(moved.ok()) << moved.error;
+  EXPECT_NEAR(moved.landmarks[0].x, 0.375f, kTolerance);
+  EXPECT_NEAR(moved.landmarks[0].y, 0.9375f, kTolerance);
 }
 
 TEST(RefineLandmarks, OptionallyCapsPresenceAndVisibility) {
