@@ -16,8 +16,26 @@ std::string tensor_context(const Graph& graph, size_t index) {
   return graph.name + ": tensor #" + std::to_string(index) + " '" + graph.tensors[index].name + "': ";
 }
 
+// Only tensors that ops or the graph's boundary use: the reader keeps folded originals and int32
+// parameter tensors in the list, unreferenced, and their shapes are none of the runtime's business.
+std::vector<bool> referenced_tensors(const Graph& graph) {
+  std::vector<bool> referenced(graph.tensors.size(), false);
+  const auto mark = [&](int32_t index) {
+    if (index >= 0) referenced[static_cast<size_t>(index)] = true;
+  };
+  for (int32_t index : graph.inputs) mark(index);
+  for (int32_t index : graph.outputs) mark(index);
+  for (const Operation& operation : graph.operations) {
+    for (int32_t index : operation.inputs) mark(index);
+    for (int32_t index : operation.outputs) mark(index);
+  }
+  return referenced;
+}
+
 void check_tensors(const Graph& graph) {
+  const std::vector<bool> referenced = referenced_tensors(graph);
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
+    if (!referenced[i]) continue;
     const Tensor& tensor = graph.tensors[i];
     for (int32_t dim : tensor.shape) {
       if (dim < 1) throw ModelError(tensor_context(graph, i) + "dimension " + std::to_string(dim) + " is not positive");
@@ -110,8 +128,8 @@ void check_concatenation_placement(const Graph& graph) {
 }  // namespace
 
 Model::Model(Graph graph) : graph_(std::move(graph)) {
+  check_order(graph_);  // Also checks every index, which check_tensors relies on.
   check_tensors(graph_);
-  check_order(graph_);
   for (const Operation& operation : graph_.operations) {
     check_operation_shapes(graph_, operation);
     macs_ += operation_macs(graph_, operation);

@@ -246,6 +246,17 @@ TEST(ModelErrors, XnnpackRefusalNamesTheOpAndTheStatus) {
       << message;
 }
 
+TEST(ModelErrors, OnlyTensorsInUseAreChecked) {
+  // The reader keeps unreferenced tensors (folded originals, int32 parameters without data); a zero
+  // dim there is harmless, in a tensor an op reads it is an error.
+  Graph graph = two_heads();
+  graph.tensors.push_back({"unused_parameter", {0}, {}});
+  EXPECT_NO_THROW(Model::from_graph(graph));
+  graph.tensors[0].shape = {1, 0};
+  const std::string message = model_error_of([&] { Model::from_graph(graph); });
+  EXPECT_NE(message.find("heads.tflite: tensor #0 'x': dimension 0 is not positive"), std::string::npos) << message;
+}
+
 TEST(ModelErrors, ZeroThreadsIsRefused) {
   const std::string message = model_error_of([] { Runtime runtime(Model::from_graph(two_heads()), {.threads = 0}); });
   EXPECT_NE(message.find("thread count 0"), std::string::npos) << message;
