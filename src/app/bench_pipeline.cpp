@@ -1,0 +1,361 @@
+// `posestream bench pipeline`: per-stage medians of one frame through decode, pose and hands, in
+// tracking (VIDEO) and static (IMAGE) modes, against the bare model invocations those frames ran.
+#include <nlohmann/json.hpp>
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/commands.h"
+#include "app/pipeline_flags.h"
+#include "engine/engine.h"
+#include "stream/frame_pipeline.h"
+#include "stream/model_library.h"
+#include "vision/decode.h"
+
+namespace posestream::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Where the default frame lives relative to the models directory (/work/main/models ->
+// /work/shared/golden/...): a 640x480 webcam JPEG of one person showing a hand.
+constexpr const char* kDefaultFrame = "golden/sequences/frames_seq_gesture_four_06aa/frame_000.jpg";
+constexpr std::int64_t kFrameIntervalUs = 33'333;  // 30 frames/s, as a webcam.
+
+struct BenchOptions {
+  int runs = 30;
+  int warmup = 3;
+  bool json = false;
+  std::string image;
+  std::string models_dir;
+};
+
+// Standalone invoke medians of the four models, on runtimes like the pipeline's (1 thread, the pose
+// landmark model without its segmentation head).
+struct InvokeTimes {
+  double pose_detector = 0;
+  double pose_landmarks = 0;
+  double palm_detector = 0;
+  double hand_landmarks = 0;
+};
+
+// One timed frame.
+struct Sample {
+  double decode = 0, pose_detector = 0, pose_landmarks = 0, hands = 0, smoothing = 0, total = 0;
+  double total_cpu = 0;  // The calling thread's CPU time: what the frame cost without the machine's other load.
+  bool detector_ran = false;
+  bool landmarks_ran = false;
+  int palm_runs = 0;
+  int hand_landmark_runs = 0;
+  bool pose_found = false;
+  std::size_t hands_found = 0;
+
+  double invocations(const InvokeTimes& invoke) const {
+    return (detector_ran ? invoke.pose_detector : 0) + (landmarks_ran ? invoke.pose_landmarks : 0) +
+           palm_runs * invoke.palm_detector + hand_landmark_runs * invoke.hand_landmarks;
+  }
+};
+
+struct Runtimes {
+  pose::PoseRuntimes pose;
+  hands::HandRuntimes hands;
+};
+
+double milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// CPU time of the calling thread, ms. The runtimes have one thread each (the caller), so on a shared,
+// loaded machine this is the frame's own cost while wall time also counts waiting for a core.
+double thread_cpu_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+std::optional<double> load_average() {
+  std::ifstream file("/proc/loadavg");
+  double value = 0;
+  if (file >> value) return value;
+  return std::nullopt;
+}
+
+std::filesystem::path default_image(const std::filesystem::path& models_dir) {
+  for (const char* shared : {"../../shared", "../shared", "shared"}) {
+    const std::filesystem::path candidate = models_dir / shared / kDefaultFrame;
+    if (std::filesystem::is_regular_file(candidate)) return candidate.lexically_normal();
+  }
+  throw std::runtime_error("bench pipeline: no --image given and shared/" + std::string(kDefaultFrame) +
+                           " is not beside the models directory " + models_dir.string() + "; pass --image FILE");
+}
+
+// The pipeline's stages as FramePipeline::track runs them (pose, then hands placed by the pose's
+// wrists), called directly for the pose's detector/landmarks/smoothing split that FrameTiming lacks.
+Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_us, stream::StreamState& state,
+                 Runtimes& runtimes) {
+  Sample sample;
+  const double start_cpu = thread_cpu_ms();
+  const Clock::time_point start = Clock::now();
+  const vision::DecodeResult decoded = vision::decode_image(bytes);
+  if (!decoded.ok()) throw std::runtime_error("bench pipeline: decode: " + decoded.error);
+  sample.decode = milliseconds_since(start);
+  const bool had_roi = !state.config.static_image_mode && state.pose.previous_roi.has_value();
+  pose::PoseTiming pose_timing;
+  const std::optional<pose::Pose> pose = pose::track_pose(decoded.image, timestamp_us, state.pose, runtimes.pose,
+                                                          stream::pose_options(state.config), &pose_timing);
+  const Clock::time_point hands_start = Clock::now();
+  std::span<const vision::Landmark> pose_landmarks;
+  if (pose) pose_landmarks = pose->landmarks;
+  hands::HandTiming hand_timing;
+  const std::vector<hands::Hand> hands = hands::track_hands(decoded.image, timestamp_us, state.hands, runtimes.hands,
+                                                            stream::hand_options(state.config), pose_landmarks,
+                                                            &hand_timing);
+  sample.hands = milliseconds_since(hands_start);
+  sample.total = milliseconds_since(start);
+  sample.total_cpu = thread_cpu_ms() - start_cpu;
+  sample.pose_detector = pose_timing.detector_ms;
+  sample.pose_landmarks = pose_timing.landmarks_ms;
+  sample.smoothing = pose_timing.smoothing_ms;
+  sample.detector_ran = pose_timing.detector_ran;
+  // The landmark model ran if there was a ROI; a detection whose landmarks then fail the presence
+  // test is not seen here, which can only undercount invocations (overstate the overhead).
+  sample.landmarks_ran = had_roi || pose.has_value();
+  sample.palm_runs = hand_timing.palm_detector_runs;
+  sample.hand_landmark_runs = hand_timing.landmark_runs;
+  sample.pose_found = pose.has_value();
+  sample.hands_found = hands.size();
+  return sample;
+}
+
+std::vector<Sample> run_mode(bool static_image_mode, const std::vector<std::uint8_t>& bytes, Runtimes& runtimes,
+                             const BenchOptions& options) {
+  stream::StreamState state;
+  state.config.static_image_mode = static_image_mode;
+  state.config.smoothing = !static_image_mode;
+  std::int64_t timestamp_us = 0;
+  for (int i = 0; i < options.warmup; ++i, timestamp_us += kFrameIntervalUs) run_frame(bytes, timestamp_us, state, runtimes);
+  std::vector<Sample> samples;
+  for (int i = 0; i < options.runs; ++i, timestamp_us += kFrameIntervalUs) {
+    samples.push_back(run_frame(bytes, timestamp_us, state, runtimes));
+  }
+  return samples;
+}
+
+// Wall and thread-CPU medians of `runs` invokes, into one model's field of `wall` and `cpu`.
+void invoke_medians(engine::Runtime& runtime, int runs, double& wall, double& cpu) {
+  runtime.invoke();  // Warm.
+  std::vector<double> wall_times, cpu_times;
+  for (int i = 0; i < runs; ++i) {
+    const double start_cpu = thread_cpu_ms();
+    const Clock::time_point start = Clock::now();
+    runtime.invoke();
+    wall_times.push_back(milliseconds_since(start));
+    cpu_times.push_back(thread_cpu_ms() - start_cpu);
+  }
+  wall = median(std::move(wall_times));
+  cpu = median(std::move(cpu_times));
+}
+
+// The pose runtimes are the pipeline's own (their inputs still hold the last frame's crops); the hand
+// stages keep theirs private, so the hand models get runtimes of their own (all outputs, as they use).
+struct InvokeMedians {
+  InvokeTimes wall;
+  InvokeTimes cpu;
+};
+
+InvokeMedians measure_invokes(Runtimes& runtimes, stream::ModelLibrary& library, int runs) {
+  InvokeMedians times;
+  invoke_medians(runtimes.pose.detector(), runs, times.wall.pose_detector, times.cpu.pose_detector);
+  invoke_medians(runtimes.pose.landmarks(), runs, times.wall.pose_landmarks, times.cpu.pose_landmarks);
+  const hands::HandModels hand_models = library.hands(hands::HandModel::full);
+  engine::Runtime palm(hand_models.palm_detector, {.threads = 1});
+  engine::Runtime landmarks(hand_models.landmarks, {.threads = 1});
+  invoke_medians(palm, runs, times.wall.palm_detector, times.cpu.palm_detector);
+  invoke_medians(landmarks, runs, times.wall.hand_landmarks, times.cpu.hand_landmarks);
+  return times;
+}
+
+nlohmann::ordered_json invoke_json(const InvokeTimes& times) {
+  return {{"pose_detection", times.pose_detector},
+          {"pose_landmark_full", times.pose_landmarks},
+          {"palm_detection_full", times.palm_detector},
+          {"hand_landmark_full", times.hand_landmarks}};
+}
+
+double median_of(const std::vector<Sample>& samples, double Sample::*field) {
+  std::vector<double> values;
+  for (const Sample& sample : samples) values.push_back(sample.*field);
+  return median(std::move(values));
+}
+
+double median_of(const std::vector<Sample>& samples, const std::function<double(const Sample&)>& value) {
+  std::vector<double> values;
+  for (const Sample& sample : samples) values.push_back(value(sample));
+  return median(std::move(values));
+}
+
+nlohmann::ordered_json ratio(double numerator, double denominator) {
+  return denominator > 0 ? nlohmann::ordered_json(numerator / denominator) : nlohmann::ordered_json(nullptr);
+}
+
+// How often each model ran over the timed frames, and what was found.
+nlohmann::ordered_json counts_json(const std::vector<Sample>& samples) {
+  int detector = 0, landmarks = 0, palm = 0, hand_landmarks = 0, frames_with_pose = 0;
+  std::size_t hands_found = 0;
+  for (const Sample& sample : samples) {
+    detector += sample.detector_ran ? 1 : 0;
+    landmarks += sample.landmarks_ran ? 1 : 0;
+    palm += sample.palm_runs;
+    hand_landmarks += sample.hand_landmark_runs;
+    frames_with_pose += sample.pose_found ? 1 : 0;
+    hands_found += sample.hands_found;
+  }
+  return {{"runs",
+           {{"pose_detector", detector},
+            {"pose_landmarks", landmarks},
+            {"palm_detector", palm},
+            {"hand_landmarks", hand_landmarks}}},
+          {"frames_with_pose", frames_with_pose},
+          {"hands_found", hands_found}};
+}
+
+// One mode: stage medians, the model invocations its frames ran (their standalone medians summed per
+// frame) and the ratio of the frame's total to that sum, in wall time and in thread CPU time.
+nlohmann::ordered_json mode_json(const std::vector<Sample>& samples, const InvokeMedians& invoke) {
+  const double invocations = median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.wall); });
+  const double invocations_cpu = median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.cpu); });
+  const double total = median_of(samples, &Sample::total);
+  const double without_decode = median_of(samples, [](const Sample& sample) { return sample.total - sample.decode; });
+  nlohmann::ordered_json report = {{"median_ms",
+                                    {{"decode", median_of(samples, &Sample::decode)},
+                                     {"pose_detector", median_of(samples, &Sample::pose_detector)},
+                                     {"pose_landmarks", median_of(samples, &Sample::pose_landmarks)},
+                                     {"hands", median_of(samples, &Sample::hands)},
+                                     {"smoothing", median_of(samples, &Sample::smoothing)},
+                                     {"total", total}}},
+                                   {"invocations_median_ms", invocations},
+                                   {"overhead_ratio", ratio(total, invocations)},
+                                   {"overhead_ratio_without_decode", ratio(without_decode, invocations)},
+                                   {"total_cpu_median_ms", median_of(samples, &Sample::total_cpu)},
+                                   {"invocations_cpu_median_ms", invocations_cpu},
+                                   {"overhead_ratio_cpu", ratio(median_of(samples, &Sample::total_cpu), invocations_cpu)},
+                                   {"frames", samples.size()}};
+  const nlohmann::ordered_json counts = counts_json(samples);  // Named: items() does not keep a temporary alive.
+  for (const auto& [key, value] : counts.items()) report[key] = value;
+  return report;
+}
+
+nlohmann::ordered_json measure(const BenchOptions& options) {
+  const std::filesystem::path models_dir = resolve_models_dir(options.models_dir);
+  const std::filesystem::path image =
+      options.image.empty() ? default_image(models_dir) : std::filesystem::path(options.image);
+  const std::vector<std::uint8_t> bytes = read_input_file(image);
+  const vision::HeaderResult header = vision::read_image_header(bytes);
+  if (!header.ok()) throw std::runtime_error("bench pipeline: " + image.string() + ": " + header.error);
+  stream::ModelLibrary library(models_dir);
+  Runtimes runtimes{pose::PoseRuntimes(library.pose(pose::PoseModel::full), 1, false),
+                    hands::HandRuntimes(library.hands(hands::HandModel::full), 1)};
+  const std::optional<double> load = load_average();
+  const std::vector<Sample> tracking = run_mode(false, bytes, runtimes, options);
+  const std::vector<Sample> still = run_mode(true, bytes, runtimes, options);
+  const InvokeMedians invoke = measure_invokes(runtimes, library, std::max(options.runs, 5));
+  return {{"image", {{"path", image.string()}, {"width", header.header.width}, {"height", header.header.height}}},
+          {"pose", "full"},
+          {"hands", "full"},
+          {"threads", 1},
+          {"runs", options.runs},
+          {"warmup", options.warmup},
+          {"load_average", load ? nlohmann::ordered_json(*load) : nlohmann::ordered_json(nullptr)},
+          {"invoke_median_ms", invoke_json(invoke.wall)},
+          {"invoke_cpu_median_ms", invoke_json(invoke.cpu)},
+          {"modes", {{"tracking", mode_json(tracking, invoke)}, {"static", mode_json(still, invoke)}}}};
+}
+
+double number_or_zero(const nlohmann::ordered_json& value) { return value.is_number() ? value.get<double>() : 0.0; }
+
+// One table row per key: the tracking value, then the static one.
+void print_row(const char* label, const nlohmann::ordered_json& tracking, const nlohmann::ordered_json& still,
+               const char* format = "%-32s %10.2f %10.2f\n") {
+  std::printf(format, label, number_or_zero(tracking), number_or_zero(still));
+}
+
+void print_table(const nlohmann::ordered_json& report) {
+  const auto& image = report["image"];
+  std::printf("%s (%dx%d), pose full + hands full, 1 thread, %d runs after %d warm-up",
+              image["path"].get<std::string>().c_str(), image["width"].get<int>(), image["height"].get<int>(),
+              report["runs"].get<int>(), report["warmup"].get<int>());
+  if (report["load_average"].is_number()) {
+    std::printf(", load average %.2f before the run", report["load_average"].get<double>());
+  }
+  const auto& tracking = report["modes"]["tracking"];
+  const auto& still = report["modes"]["static"];
+  std::printf("\n%-32s %10s %10s\n", "median ms", "tracking", "static");
+  for (const auto& [stage, value] : tracking["median_ms"].items()) {
+    print_row(stage.c_str(), value, still["median_ms"][stage]);
+  }
+  print_row("model invocations", tracking["invocations_median_ms"], still["invocations_median_ms"]);
+  const char* ratio_format = "%-32s %10.3f %10.3f\n";
+  print_row("overhead ratio (total/invokes)", tracking["overhead_ratio"], still["overhead_ratio"], ratio_format);
+  print_row("  without decode", tracking["overhead_ratio_without_decode"], still["overhead_ratio_without_decode"],
+            ratio_format);
+  print_row("total, thread CPU", tracking["total_cpu_median_ms"], still["total_cpu_median_ms"]);
+  print_row("model invocations, thread CPU", tracking["invocations_cpu_median_ms"], still["invocations_cpu_median_ms"]);
+  print_row("overhead ratio, thread CPU", tracking["overhead_ratio_cpu"], still["overhead_ratio_cpu"], ratio_format);
+  std::printf("runs over the timed frames:\n");
+  const char* count_format = "%-32s %10.0f %10.0f\n";
+  for (const auto& [model, count] : tracking["runs"].items()) {
+    print_row(("  " + model).c_str(), count, still["runs"][model], count_format);
+  }
+  print_row("frames with a pose", tracking["frames_with_pose"], still["frames_with_pose"], count_format);
+  print_row("hands found", tracking["hands_found"], still["hands_found"], count_format);
+  for (const char* clock : {"invoke_median_ms", "invoke_cpu_median_ms"}) {
+    std::printf("standalone %s:", clock);
+    for (const auto& [model, value] : report[clock].items()) std::printf(" %s %.2f", model.c_str(), value.get<double>());
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+void add_bench_pipeline(CLI::App& bench) {
+  auto options = std::make_shared<BenchOptions>();
+  CLI::App& command = *bench.add_subcommand(
+      "pipeline", "Per-stage medians of one frame (decode, pose, hands) in tracking and static modes");
+  command.add_option("--runs", options->runs, "Timed frames per mode")->capture_default_str()->check(CLI::Range(1, 100000));
+  command.add_option("--warmup", options->warmup, "Untimed frames first, per mode")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  command.add_option("--image", options->image, "JPEG or PNG frame (default: the golden sequence's first frame)")
+      ->type_name("FILE");
+  command.add_flag("--json", options->json, "Print JSON instead of a table");
+  add_models_flag(command, options->models_dir);
+  command.callback([options] {
+    use_one_opencv_thread();
+    const nlohmann::ordered_json report = measure(*options);
+    if (options->json) {
+      std::cout << report.dump(2) << '\n';
+    } else {
+      print_table(report);
+    }
+  });
+}
+
+}  // namespace posestream::app

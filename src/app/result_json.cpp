@@ -1,0 +1,93 @@
+// The CLI's per-image JSON: the server's result encoding, trimmed of stream fields, plus angles and masks.
+#include "app/result_json.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
+#include "server/protocol.h"
+
+namespace posestream::app {
+namespace {
+
+// Angles to 6 significant digits, as the encoder writes landmarks (a thousandth of a degree).
+constexpr int kAngleDigits = 6;
+
+// Standard base64 with '=' padding (RFC 4648), for the segmentation mask bytes.
+std::string base64(const std::vector<std::uint8_t>& bytes) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string text;
+  text.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t count = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = std::uint32_t{bytes[i]} << 16;
+    if (count > 1) group |= std::uint32_t{bytes[i + 1]} << 8;
+    if (count > 2) group |= bytes[i + 2];
+    for (std::size_t j = 0; j < 4; ++j) {
+      text.push_back(j <= count ? kAlphabet[(group >> (18 - 6 * j)) & 63] : '=');
+    }
+  }
+  return text;
+}
+
+Json segmentation_json(const pose::Pose& pose) {
+  std::vector<std::uint8_t> bytes(pose.segmentation_mask.size());
+  std::transform(pose.segmentation_mask.begin(), pose.segmentation_mask.end(), bytes.begin(), [](float value) {
+    const float clamped = std::isfinite(value) ? std::clamp(value, 0.0f, 1.0f) : 0.0f;
+    return static_cast<std::uint8_t>(std::lround(clamped * 255.0f));
+  });
+  const vision::NormalizedRect& roi = pose.roi;
+  return {{"width", pose::kSegmentationSide},
+          {"height", pose::kSegmentationSide},
+          {"roi",
+           {{"x_center", roi.x_center},
+            {"y_center", roi.y_center},
+            {"width", roi.width},
+            {"height", roi.height},
+            {"rotation", roi.rotation}}},
+          {"encoding", "base64 of one byte per pixel, row-major, probability x 255"},
+          {"data", base64(bytes)}};
+}
+
+}  // namespace
+
+Json angles_json(const pose::JointAngles& angles) {
+  const std::pair<const char*, float> fields[] = {
+      {"left_elbow", angles.left_elbow},       {"right_elbow", angles.right_elbow},
+      {"left_shoulder", angles.left_shoulder}, {"right_shoulder", angles.right_shoulder},
+      {"left_hip", angles.left_hip},           {"right_hip", angles.right_hip},
+      {"left_knee", angles.left_knee},         {"right_knee", angles.right_knee},
+  };
+  Json object = Json::object();
+  for (const auto& [name, degrees] : fields) {
+    // nlohmann-json would write NaN as null anyway; say so explicitly.
+    object[name] = std::isfinite(degrees) ? Json(server::round_significant(degrees, kAngleDigits)) : Json(nullptr);
+  }
+  return object;
+}
+
+Json result_json(const stream::FrameResult& result, const std::optional<std::string>& image_path) {
+  Json encoded = Json::parse(server::encode_frame_result(0, 0, result));
+  for (const char* stream_field : {"type", "sequence", "timestamp_us"}) encoded.erase(stream_field);
+  if (image_path) encoded["image"] = joined({{"path", *image_path}}, encoded["image"]);
+  if (result.pose && encoded["pose"].is_object()) {
+    encoded["pose"]["angles"] = angles_json(result.pose->angles);
+    if (!result.pose->segmentation_mask.empty()) encoded["pose"]["segmentation"] = segmentation_json(*result.pose);
+  }
+  return encoded;
+}
+
+Json error_json(const std::optional<std::string>& image_path, const std::string& message) {
+  Json line = Json::object();
+  if (image_path) line["image"] = {{"path", *image_path}};
+  line["error"] = message;
+  return line;
+}
+
+Json joined(Json front, const Json& rest) {
+  for (const auto& [key, value] : rest.items()) front[key] = value;
+  return front;
+}
+
+}  // namespace posestream::app

@@ -1,0 +1,280 @@
+// Black-box tests of `posestream detect`, `video` and `bench pipeline`: run the built binary, read its output.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "golden/golden.h"
+#include "test_paths.h"
+
+#ifndef POSESTREAM_BINARY
+#error "POSESTREAM_BINARY must name the built posestream executable"
+#endif
+
+namespace posestream {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::vector<std::string> lines;  // stdout, one entry per line
+  std::string errors;              // stderr
+};
+
+std::string quoted(const std::string& text) {
+  std::string result = "'";
+  for (char c : text) result += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return result + "'";
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  return lines;
+}
+
+// Each test gets its own scratch folder, removed afterwards.
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    scratch_ = fs::temp_directory_path() / ("posestream_cli_" + std::to_string(getpid()) + "_" + info->name());
+    fs::remove_all(scratch_);
+    fs::create_directories(scratch_);
+  }
+  void TearDown() override { fs::remove_all(scratch_); }
+
+  // posestream with `arguments` (already quoted), stdout and stderr captured.
+  CommandRun run(const std::string& arguments) const {
+    const fs::path errors = scratch_ / "stderr.txt";
+    const std::string command = quoted(POSESTREAM_BINARY) + " " + arguments + " 2>" + quoted(errors.string());
+    CommandRun result;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return result;
+    std::string output;
+    char buffer[65536];
+    for (size_t count; (count = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, count);
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.lines = split_lines(output);
+    result.errors = read_text(errors);
+    return result;
+  }
+
+  static std::string models_flag() { return "--models " + quoted(testing::models_dir().string()); }
+
+  fs::path scratch_;
+};
+
+fs::path sequence_frames() { return testing::shared_dir() / "golden" / "sequences" / "frames_seq_gesture_four_06aa"; }
+
+#define SEQUENCE_FRAMES_OR_SKIP()                                                               \
+  if (!fs::is_regular_file(sequence_frames() / "frame_009.jpg")) {                             \
+    GTEST_SKIP() << "golden sequence frames not found in " << sequence_frames().string();       \
+  }
+
+// The first `count` golden sequence frames, linked into `folder` with a stray non-image file.
+void link_frames(const fs::path& folder, int count) {
+  fs::create_directories(folder);
+  for (int i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "frame_%03d.jpg", i);
+    fs::create_symlink(sequence_frames() / name, folder / name);
+  }
+  std::ofstream(folder / "notes.txt") << "not a frame\n";
+}
+
+double distance_xy(const json& ours, const vision::Landmark& theirs) {
+  return std::hypot(ours[0].get<double>() - theirs.x, ours[1].get<double>() - theirs.y);
+}
+
+void expect_landmark_list(const json& list, size_t count, size_t width, const std::string& what) {
+  ASSERT_TRUE(list.is_array()) << what;
+  ASSERT_EQ(list.size(), count) << what;
+  for (const json& landmark : list) {
+    ASSERT_EQ(landmark.size(), width) << what;
+    for (const json& value : landmark) EXPECT_TRUE(value.is_number()) << what;
+  }
+}
+
+TEST_F(Cli, DetectPrintsMediaPipesPoseAndHandCountOnAGoldenPhoto) {
+  const golden::ImageResult expected_pose = golden::load_image_result("messi5", "pose_full");
+  const golden::ImageResult expected_hands = golden::load_image_result("messi5", "hand_full");
+  POSESTREAM_GOLDEN_IMAGE_OR_SKIP(photo, expected_pose.image_file);
+
+  const CommandRun result = run("detect " + models_flag() + " " + quoted(photo.string()));
+
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  ASSERT_EQ(result.lines.size(), 1u) << result.errors;
+  const json line = json::parse(result.lines[0]);
+  EXPECT_EQ(line["image"]["path"], photo.string());
+  EXPECT_EQ(line["image"]["width"], expected_pose.width);
+  EXPECT_EQ(line["image"]["height"], expected_pose.height);
+  EXPECT_FALSE(line.contains("type") || line.contains("sequence") || line.contains("timestamp_us"));
+  ASSERT_TRUE(line["pose"].is_object()) << result.lines[0].substr(0, 200);
+  expect_landmark_list(line["pose"]["landmarks"], 33, 5, "pose landmarks");
+  expect_landmark_list(line["pose"]["world_landmarks"], 33, 3, "pose world landmarks");
+  // Normalized to the image as MediaPipe's: each landmark near MediaPipe's own for this photo.
+  ASSERT_EQ(expected_pose.people.size(), 1u);
+  for (size_t i = 0; i < 33; ++i) {
+    EXPECT_LT(distance_xy(line["pose"]["landmarks"][i], expected_pose.people[0].landmarks[i]), 0.02) << i;
+  }
+  EXPECT_EQ(line["pose"]["angles"].size(), 8u);
+  EXPECT_TRUE(line["pose"]["angles"]["left_elbow"].is_number());
+
+  ASSERT_EQ(line["hands"].size(), expected_hands.people.size());
+  for (size_t i = 0; i < expected_hands.people.size(); ++i) {
+    const json& hand = line["hands"][i];
+    EXPECT_EQ(hand["handedness"], expected_hands.people[i].handedness->label);
+    expect_landmark_list(hand["landmarks"], 21, 3, "hand landmarks");
+    expect_landmark_list(hand["world_landmarks"], 21, 3, "hand world landmarks");
+  }
+  for (const char* stage : {"decode", "pose", "hands", "total"}) EXPECT_TRUE(line["timing_ms"][stage].is_number()) << stage;
+}
+
+TEST_F(Cli, DetectReportsABadImageAndStillRunsTheNext) {
+  POSESTREAM_GOLDEN_IMAGE_OR_SKIP(photo, "messi5.jpg");
+  const fs::path garbage = scratch_ / "garbage.jpg";
+  std::ofstream(garbage) << "\xff\xd8\xff this is not a JPEG at all";
+  const fs::path missing = scratch_ / "missing.png";
+
+  const CommandRun result = run("detect --hands off " + models_flag() + " " + quoted(garbage.string()) + " " +
+                         quoted(missing.string()) + " " + quoted(photo.string()));
+
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.errors.find("2 of 3 images failed"), std::string::npos) << result.errors;
+  ASSERT_EQ(result.lines.size(), 3u) << result.errors;
+  const json first = json::parse(result.lines[0]);
+  EXPECT_EQ(first["image"]["path"], garbage.string());
+  ASSERT_TRUE(first["error"].is_string());
+  EXPECT_NE(first["error"].get<std::string>().find("decode"), std::string::npos) << first["error"];
+  const json second = json::parse(result.lines[1]);
+  EXPECT_EQ(second["image"]["path"], missing.string());
+  EXPECT_TRUE(second["error"].is_string());
+  const json third = json::parse(result.lines[2]);
+  EXPECT_FALSE(third.contains("error"));
+  EXPECT_TRUE(third["pose"].is_object());
+  EXPECT_TRUE(third["hands"].empty());  // --hands off
+}
+
+TEST_F(Cli, DetectWithoutModelsFailsBeforeAnyImageNamingWhereItLooked) {
+  const CommandRun result = run("detect --models " + quoted((scratch_ / "no_models").string()) + " whatever.jpg");
+
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_TRUE(result.lines.empty());
+  EXPECT_NE(result.errors.find("no_models"), std::string::npos) << result.errors;
+}
+
+TEST_F(Cli, VideoOnAFolderWritesOneLinePerFrameAndAnAnnotatedVideo) {
+  SEQUENCE_FRAMES_OR_SKIP();
+  const fs::path frames = scratch_ / "frames";
+  link_frames(frames, 10);
+  const fs::path jsonl = scratch_ / "out.jsonl";
+  const fs::path annotated = scratch_ / "annotated.mp4";
+
+  const CommandRun result = run("video " + quoted(frames.string()) + " --jsonl " + quoted(jsonl.string()) + " --annotate " +
+                         quoted(annotated.string()) + " " + models_flag());
+
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  EXPECT_TRUE(result.lines.empty()) << "the lines go to --jsonl";
+  const std::vector<std::string> lines = split_lines(read_text(jsonl));
+  ASSERT_EQ(lines.size(), 10u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const json line = json::parse(lines[i]);
+    EXPECT_EQ(line["frame"], i);
+    // --fps 30 by default: round(i * 1e6 / 30) microseconds.
+    EXPECT_EQ(line["timestamp_us"], std::llround(static_cast<double>(i) * 1e6 / 30.0));
+    EXPECT_EQ(fs::path(line["image"]["path"].get<std::string>()).filename(), "frame_00" + std::to_string(i) + ".jpg");
+    EXPECT_EQ(line["image"]["width"], 640);
+    EXPECT_TRUE(line["pose"].is_object()) << "frame " << i;
+    EXPECT_FALSE(line["hands"].empty()) << "frame " << i;
+  }
+
+  cv::VideoCapture video(annotated.string());
+  ASSERT_TRUE(video.isOpened());
+  int frame_count = 0;
+  for (cv::Mat frame; video.read(frame); ++frame_count) {
+    EXPECT_EQ(frame.cols, 640);
+    EXPECT_EQ(frame.rows, 480);
+  }
+  EXPECT_EQ(frame_count, 10);
+}
+
+TEST_F(Cli, VideoOnAVideoFileTimesFramesByTheContainer) {
+  SEQUENCE_FRAMES_OR_SKIP();
+  // Five frames at 10 frames/s in an AVI (MJPG): the presentation times are 0, 100, ... 400 ms.
+  const fs::path input = scratch_ / "input.avi";
+  {
+    cv::VideoWriter writer(input.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, cv::Size(640, 480));
+    ASSERT_TRUE(writer.isOpened());
+    for (int i = 0; i < 5; ++i) writer.write(cv::imread((sequence_frames() / ("frame_00" + std::to_string(i) + ".jpg")).string()));
+  }
+
+  const CommandRun result = run("video " + quoted(input.string()) + " --hands lite --pose lite " + models_flag());
+
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  ASSERT_EQ(result.lines.size(), 5u);
+  for (size_t i = 0; i < result.lines.size(); ++i) {
+    const json line = json::parse(result.lines[i]);
+    EXPECT_EQ(line["frame"], i);
+    EXPECT_EQ(line["timestamp_us"], static_cast<int64_t>(i) * 100'000);
+    EXPECT_FALSE(line["image"].contains("path"));
+    EXPECT_TRUE(line["pose"].is_object()) << "frame " << i;
+  }
+}
+
+TEST_F(Cli, BenchPipelineJsonHasEveryStageAndTheDetectorCounts) {
+  SEQUENCE_FRAMES_OR_SKIP();
+  const CommandRun result = run("bench pipeline --runs 3 --warmup 1 --json --image " +
+                         quoted((sequence_frames() / "frame_000.jpg").string()) + " " + models_flag());
+
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  std::string text;
+  for (const std::string& line : result.lines) text += line + "\n";
+  const json report = json::parse(text);
+  EXPECT_EQ(report["image"]["width"], 640);
+  EXPECT_EQ(report["image"]["height"], 480);
+  for (const char* model : {"pose_detection", "pose_landmark_full", "palm_detection_full", "hand_landmark_full"}) {
+    EXPECT_GT(report["invoke_median_ms"][model].get<double>(), 0) << model;
+  }
+  for (const char* mode : {"tracking", "static"}) {
+    const json& measured = report["modes"][mode];
+    for (const char* stage : {"decode", "pose_detector", "pose_landmarks", "hands", "smoothing", "total"}) {
+      EXPECT_TRUE(measured["median_ms"][stage].is_number()) << mode << " " << stage;
+    }
+    EXPECT_GT(measured["invocations_median_ms"].get<double>(), 0) << mode;
+    EXPECT_GT(measured["overhead_ratio"].get<double>(), 0) << mode;
+    EXPECT_EQ(measured["frames"], 3) << mode;
+    EXPECT_EQ(measured["runs"]["pose_landmarks"], 3) << mode;
+    // A body in view: the wrists place the hands, the palm detector never runs (hands.h).
+    EXPECT_EQ(measured["runs"]["palm_detector"], 0) << mode;
+  }
+  // IMAGE mode runs the pose detector on every frame; VIDEO mode only on the warm-up frame, which found
+  // the pose the timed frames then track.
+  EXPECT_EQ(report["modes"]["static"]["runs"]["pose_detector"], 3);
+  EXPECT_EQ(report["modes"]["tracking"]["runs"]["pose_detector"], 0);
+}
+
+}  // namespace
+}  // namespace posestream
