@@ -11,6 +11,15 @@ namespace posestream::app {
 // `bench models`: load, runtime creation and invoke times of every model (bench_models.cpp).
 void add_bench_models(CLI::App& bench);
 
+// `bench pipeline`: per-stage medians of one frame in tracking and static modes (bench_pipeline.cpp).
+void add_bench_pipeline(CLI::App& bench);
+
+// `detect`: IMAGE-mode pose and hands per image, one JSON line each (detect_command.cpp).
+void add_detect(CLI::App& app);
+
+// `video`: VIDEO-mode tracking through a video file or folder of frames (video_command.cpp).
+void add_video(CLI::App& app);
+
 // The models directory: the --models flag if given, else $POSESTREAM_MODELS if set, else ./models.
 // Throws std::runtime_error naming all three places and what was found there when the chosen one is
 // not a directory (models_dir.cpp).

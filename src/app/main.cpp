@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   CLI::App& bench = *app.add_subcommand("bench", "Measure the engine and the pipeline");
   bench.require_subcommand(1);
   posestream::app::add_bench_models(bench);
+  posestream::app::add_bench_pipeline(bench);
+  posestream::app::add_detect(app);
+  posestream::app::add_video(app);
 
   // Subcommand actions run as CLI11 callbacks inside parse(); their failures come out here.
   try {
