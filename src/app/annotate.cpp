@@ -23,8 +23,8 @@ const cv::Scalar kLabelBackground{0, 0, 0};
 // integer conversion stays defined (a landmark may lie off-screen; a NaN one is never drawn).
 cv::Point to_pixel(const vision::Landmark& landmark, const cv::Size& size) {
   const auto clamp = [](float value, int extent) {
-    return static_cast<int>(std::lround(std::clamp(value * static_cast<float>(extent), -4.0f * static_cast<float>(extent),
-                                                   5.0f * static_cast<float>(extent))));
+    return static_cast<int>(std::lround(std::clamp(
+        value * static_cast<float>(extent), -4.0f * static_cast<float>(extent), 5.0f * static_cast<float>(extent))));
   };
   return {clamp(landmark.x, size.width), clamp(landmark.y, size.height)};
 }
@@ -36,7 +36,9 @@ bool drawable_pose_point(const vision::Landmark& landmark) {
 }
 
 // 1 pixel at 480 lines, more on larger frames.
-int stroke(const cv::Size& size) { return std::max(1, static_cast<int>(std::lround(std::min(size.width, size.height) / 320.0))); }
+int stroke(const cv::Size& size) {
+  return std::max(1, static_cast<int>(std::lround(std::min(size.width, size.height) / 320.0)));
+}
 
 void draw_pose(cv::Mat& bgr, const pose::Pose& pose) {
   const int width = stroke(bgr.size());

@@ -22,8 +22,8 @@ inline constexpr std::array<std::pair<int, int>, 35> kPoseConnections = {{
 
 // MediaPipe's HAND_CONNECTIONS (python/solutions/hands_connections.py): palm, then each finger.
 inline constexpr std::array<std::pair<int, int>, 21> kHandConnections = {{
-    {0, 1},  {0, 5},   {9, 13},  {13, 17}, {5, 9},   {0, 17},  {1, 2},   {2, 3},   {3, 4},   {5, 6},  {6, 7},
-    {7, 8},  {9, 10},  {10, 11}, {11, 12}, {13, 14}, {14, 15}, {15, 16}, {17, 18}, {18, 19}, {19, 20},
+    {0, 1}, {0, 5},  {9, 13},  {13, 17}, {5, 9},   {0, 17},  {1, 2},   {2, 3},   {3, 4},   {5, 6},   {6, 7},
+    {7, 8}, {9, 10}, {10, 11}, {11, 12}, {13, 14}, {14, 15}, {15, 16}, {17, 18}, {18, 19}, {19, 20},
 }};
 
 // Pose landmarks whose visibility or presence is below this are not drawn, nor their connections

@@ -125,9 +125,9 @@ Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_
   std::span<const vision::Landmark> pose_landmarks;
   if (pose) pose_landmarks = pose->landmarks;
   hands::HandTiming hand_timing;
-  const std::vector<hands::Hand> hands = hands::track_hands(decoded.image, timestamp_us, state.hands, runtimes.hands,
-                                                            stream::hand_options(state.config), pose_landmarks,
-                                                            &hand_timing);
+  const std::vector<hands::Hand> hands =
+      hands::track_hands(decoded.image, timestamp_us, state.hands, runtimes.hands, stream::hand_options(state.config),
+                         pose_landmarks, &hand_timing);
   sample.hands = milliseconds_since(hands_start);
   sample.total = milliseconds_since(start);
   sample.total_cpu = thread_cpu_ms() - start_cpu;
@@ -151,7 +151,8 @@ std::vector<Sample> run_mode(bool static_image_mode, const std::vector<std::uint
   state.config.static_image_mode = static_image_mode;
   state.config.smoothing = !static_image_mode;
   std::int64_t timestamp_us = 0;
-  for (int i = 0; i < options.warmup; ++i, timestamp_us += kFrameIntervalUs) run_frame(bytes, timestamp_us, state, runtimes);
+  for (int i = 0; i < options.warmup; ++i, timestamp_us += kFrameIntervalUs)
+    run_frame(bytes, timestamp_us, state, runtimes);
   std::vector<Sample> samples;
   for (int i = 0; i < options.runs; ++i, timestamp_us += kFrameIntervalUs) {
     samples.push_back(run_frame(bytes, timestamp_us, state, runtimes));
@@ -241,23 +242,25 @@ nlohmann::ordered_json counts_json(const std::vector<Sample>& samples) {
 // frame) and the ratio of the frame's total to that sum, in wall time and in thread CPU time.
 nlohmann::ordered_json mode_json(const std::vector<Sample>& samples, const InvokeMedians& invoke) {
   const double invocations = median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.wall); });
-  const double invocations_cpu = median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.cpu); });
+  const double invocations_cpu =
+      median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.cpu); });
   const double total = median_of(samples, &Sample::total);
   const double without_decode = median_of(samples, [](const Sample& sample) { return sample.total - sample.decode; });
-  nlohmann::ordered_json report = {{"median_ms",
-                                    {{"decode", median_of(samples, &Sample::decode)},
-                                     {"pose_detector", median_of(samples, &Sample::pose_detector)},
-                                     {"pose_landmarks", median_of(samples, &Sample::pose_landmarks)},
-                                     {"hands", median_of(samples, &Sample::hands)},
-                                     {"smoothing", median_of(samples, &Sample::smoothing)},
-                                     {"total", total}}},
-                                   {"invocations_median_ms", invocations},
-                                   {"overhead_ratio", ratio(total, invocations)},
-                                   {"overhead_ratio_without_decode", ratio(without_decode, invocations)},
-                                   {"total_cpu_median_ms", median_of(samples, &Sample::total_cpu)},
-                                   {"invocations_cpu_median_ms", invocations_cpu},
-                                   {"overhead_ratio_cpu", ratio(median_of(samples, &Sample::total_cpu), invocations_cpu)},
-                                   {"frames", samples.size()}};
+  nlohmann::ordered_json report = {
+      {"median_ms",
+       {{"decode", median_of(samples, &Sample::decode)},
+        {"pose_detector", median_of(samples, &Sample::pose_detector)},
+        {"pose_landmarks", median_of(samples, &Sample::pose_landmarks)},
+        {"hands", median_of(samples, &Sample::hands)},
+        {"smoothing", median_of(samples, &Sample::smoothing)},
+        {"total", total}}},
+      {"invocations_median_ms", invocations},
+      {"overhead_ratio", ratio(total, invocations)},
+      {"overhead_ratio_without_decode", ratio(without_decode, invocations)},
+      {"total_cpu_median_ms", median_of(samples, &Sample::total_cpu)},
+      {"invocations_cpu_median_ms", invocations_cpu},
+      {"overhead_ratio_cpu", ratio(median_of(samples, &Sample::total_cpu), invocations_cpu)},
+      {"frames", samples.size()}};
   const nlohmann::ordered_json counts = counts_json(samples);  // Named: items() does not keep a temporary alive.
   for (const auto& [key, value] : counts.items()) report[key] = value;
   return report;
@@ -328,7 +331,8 @@ void print_table(const nlohmann::ordered_json& report) {
   print_row("hands found", tracking["hands_found"], still["hands_found"], count_format);
   for (const char* clock : {"invoke_median_ms", "invoke_cpu_median_ms"}) {
     std::printf("standalone %s:", clock);
-    for (const auto& [model, value] : report[clock].items()) std::printf(" %s %.2f", model.c_str(), value.get<double>());
+    for (const auto& [model, value] : report[clock].items())
+      std::printf(" %s %.2f", model.c_str(), value.get<double>());
     std::printf("\n");
   }
 }
@@ -339,7 +343,9 @@ void add_bench_pipeline(CLI::App& bench) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App& command = *bench.add_subcommand(
       "pipeline", "Per-stage medians of one frame (decode, pose, hands) in tracking and static modes");
-  command.add_option("--runs", options->runs, "Timed frames per mode")->capture_default_str()->check(CLI::Range(1, 100000));
+  command.add_option("--runs", options->runs, "Timed frames per mode")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   command.add_option("--warmup", options->warmup, "Untimed frames first, per mode")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));

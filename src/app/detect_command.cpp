@@ -105,8 +105,8 @@ void run_detect(const DetectOptions& options) {
 
 void add_detect(CLI::App& app) {
   auto options = std::make_shared<DetectOptions>();
-  CLI::App& command = *app.add_subcommand(
-      "detect", "Pose and hands on still images (IMAGE mode), one JSON line per image on stdout");
+  CLI::App& command =
+      *app.add_subcommand("detect", "Pose and hands on still images (IMAGE mode), one JSON line per image on stdout");
   add_model_flags(command, options->models);
   command.add_flag("--segmentation", options->segmentation,
                    "Add the pose's segmentation mask (ROI crop, 256x256 bytes in base64) to each line");

@@ -1,4 +1,4 @@
-// The CLI's per-image JSON: the server's result encoding, trimmed of stream fields, plus angles and masks.
+// The CLI's per-image JSON: the server's one-image result encoding plus the image path and the mask.
 #include "app/result_json.h"
 
 #include <algorithm>
@@ -10,9 +10,6 @@
 
 namespace posestream::app {
 namespace {
-
-// Angles to 6 significant digits, as the encoder writes landmarks (a thousandth of a degree).
-constexpr int kAngleDigits = 6;
 
 // Standard base64 with '=' padding (RFC 4648), for the segmentation mask bytes.
 std::string base64(const std::vector<std::uint8_t>& bytes) {
@@ -52,28 +49,11 @@ Json segmentation_json(const pose::Pose& pose) {
 
 }  // namespace
 
-Json angles_json(const pose::JointAngles& angles) {
-  const std::pair<const char*, float> fields[] = {
-      {"left_elbow", angles.left_elbow},       {"right_elbow", angles.right_elbow},
-      {"left_shoulder", angles.left_shoulder}, {"right_shoulder", angles.right_shoulder},
-      {"left_hip", angles.left_hip},           {"right_hip", angles.right_hip},
-      {"left_knee", angles.left_knee},         {"right_knee", angles.right_knee},
-  };
-  Json object = Json::object();
-  for (const auto& [name, degrees] : fields) {
-    // nlohmann-json would write NaN as null anyway; say so explicitly.
-    object[name] = std::isfinite(degrees) ? Json(server::round_significant(degrees, kAngleDigits)) : Json(nullptr);
-  }
-  return object;
-}
-
 Json result_json(const stream::FrameResult& result, const std::optional<std::string>& image_path) {
-  Json encoded = Json::parse(server::encode_frame_result(0, 0, result));
-  for (const char* stream_field : {"type", "sequence", "timestamp_us"}) encoded.erase(stream_field);
+  Json encoded = Json::parse(server::encode_image_result(result));
   if (image_path) encoded["image"] = joined({{"path", *image_path}}, encoded["image"]);
-  if (result.pose && encoded["pose"].is_object()) {
-    encoded["pose"]["angles"] = angles_json(result.pose->angles);
-    if (!result.pose->segmentation_mask.empty()) encoded["pose"]["segmentation"] = segmentation_json(*result.pose);
+  if (result.pose && encoded["pose"].is_object() && !result.pose->segmentation_mask.empty()) {
+    encoded["pose"]["segmentation"] = segmentation_json(*result.pose);
   }
   return encoded;
 }

@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 
-#include "pose/joint_angles.h"
 #include "stream/frame_pipeline.h"
 
 namespace posestream::app {
@@ -14,21 +13,16 @@ namespace posestream::app {
 // Keys keep their insertion order, so lines read in the order the protocol documents them.
 using Json = nlohmann::ordered_json;
 
-// One encoder: the pose, hands, image size and timing come from server::encode_frame_result (what the
-// WebSocket result and POST /v1/detect send), minus its stream fields (type, sequence, timestamp_us).
-// Added here, since the server's encoding lacks them:
-//   image.path                 when `image_path` is given (first key of "image"),
-//   pose.angles                pose::JointAngles in degrees (null where undefined),
-//   pose.segmentation          when the pose carries a mask: {"width", "height", "roi", "encoding",
-//                              "data"}, the ROI-crop mask as base64 of one byte per pixel (probability x 255).
+// One encoder: the pose (with its joint angles), hands, image size and timing come from
+// server::encode_image_result, what POST /v1/detect answers. Added here, since only the CLI has them:
+//   image.path          when `image_path` is given (first key of "image"),
+//   pose.segmentation   when the pose carries a mask: {"width", "height", "roi", "encoding", "data"}, the
+//                       ROI-crop mask as base64 of one byte per pixel (probability x 255).
 // `result` must be ok(); failed ones go through error_json.
 Json result_json(const stream::FrameResult& result, const std::optional<std::string>& image_path);
 
 // {"image":{"path":...},"error":"..."} (no "image" without a path).
 Json error_json(const std::optional<std::string>& image_path, const std::string& message);
-
-// {"left_elbow": degrees, ...} in JointAngles' field order.
-Json angles_json(const pose::JointAngles& angles);
 
 // `rest`'s keys after `front`'s, e.g. {"frame": 3, "timestamp_us": ...} before a result.
 Json joined(Json front, const Json& rest);

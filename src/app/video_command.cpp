@@ -50,7 +50,8 @@ std::vector<std::string> codecs_for(const std::filesystem::path& path) {
 // another size, possible in a folder, are scaled to it).
 class AnnotatedVideo {
  public:
-  AnnotatedVideo(std::filesystem::path path, double fps) : path_(std::move(path)), fps_(fps), codecs_(codecs_for(path_)) {}
+  AnnotatedVideo(std::filesystem::path path, double fps)
+      : path_(std::move(path)), fps_(fps), codecs_(codecs_for(path_)) {}
 
   void write(const cv::Mat& bgr) {
     if (!writer_.isOpened()) open(bgr.size());
@@ -122,8 +123,8 @@ class Progress {
 };
 
 // One frame's line: {"frame", "timestamp_us"} then the detect line's fields. Draws onto frame.bgr.
-Json track_frame(stream::FramePipeline& pipeline, stream::StreamState& state, SourceFrame& frame,
-                 std::int64_t index, bool annotate) {
+Json track_frame(stream::FramePipeline& pipeline, stream::StreamState& state, SourceFrame& frame, std::int64_t index,
+                 bool annotate) {
   const Json front = {{"frame", index}, {"timestamp_us", frame.timestamp_us}};
   if (!frame.error.empty()) return joined(front, error_json(frame.path, frame.error));
   stream::FrameResult result = pipeline.run(frame.rgb, frame.timestamp_us, state);
@@ -187,7 +188,8 @@ void add_video(CLI::App& app) {
   command.add_option("input", options->input, "Video file (OpenCV/FFmpeg) or folder of .jpg/.png frames (sorted)")
       ->required()
       ->type_name("INPUT");
-  command.add_option("--jsonl", options->jsonl, "Write the JSON lines to this file instead of stdout")->type_name("OUT");
+  command.add_option("--jsonl", options->jsonl, "Write the JSON lines to this file instead of stdout")
+      ->type_name("OUT");
   command.add_option("--annotate", options->annotate, "Write a video with skeletons and hands drawn (.mp4 or .avi)")
       ->type_name("OUT.mp4");
   add_model_flags(command, options->models);

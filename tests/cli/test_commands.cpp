@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -89,9 +90,9 @@ class Cli : public ::testing::Test {
 
 fs::path sequence_frames() { return testing::shared_dir() / "golden" / "sequences" / "frames_seq_gesture_four_06aa"; }
 
-#define SEQUENCE_FRAMES_OR_SKIP()                                                               \
-  if (!fs::is_regular_file(sequence_frames() / "frame_009.jpg")) {                             \
-    GTEST_SKIP() << "golden sequence frames not found in " << sequence_frames().string();       \
+#define SEQUENCE_FRAMES_OR_SKIP()                                                         \
+  if (!fs::is_regular_file(sequence_frames() / "frame_009.jpg")) {                        \
+    GTEST_SKIP() << "golden sequence frames not found in " << sequence_frames().string(); \
   }
 
 // The first `count` golden sequence frames, linked into `folder` with a stray non-image file.
@@ -150,7 +151,45 @@ TEST_F(Cli, DetectPrintsMediaPipesPoseAndHandCountOnAGoldenPhoto) {
     expect_landmark_list(hand["landmarks"], 21, 3, "hand landmarks");
     expect_landmark_list(hand["world_landmarks"], 21, 3, "hand world landmarks");
   }
-  for (const char* stage : {"decode", "pose", "hands", "total"}) EXPECT_TRUE(line["timing_ms"][stage].is_number()) << stage;
+  for (const char* stage : {"decode", "pose", "hands", "total"})
+    EXPECT_TRUE(line["timing_ms"][stage].is_number()) << stage;
+}
+
+// Standard base64 (the mask's encoding), decoded independently of the binary's encoder.
+std::vector<unsigned char> decode_base64(const std::string& text) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<unsigned char> bytes;
+  unsigned bits = 0;
+  int count = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    bits = (bits << 6) | static_cast<unsigned>(alphabet.find(c));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes.push_back(static_cast<unsigned char>((bits >> count) & 0xff));
+    }
+  }
+  return bytes;
+}
+
+TEST_F(Cli, DetectWithSegmentationAddsTheRoiMask) {
+  POSESTREAM_GOLDEN_IMAGE_OR_SKIP(photo, "messi5.jpg");
+
+  const CommandRun result = run("detect --segmentation --hands off " + models_flag() + " " + quoted(photo.string()));
+
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  ASSERT_EQ(result.lines.size(), 1u);
+  const json mask = json::parse(result.lines[0])["pose"]["segmentation"];
+  ASSERT_TRUE(mask.is_object());
+  EXPECT_EQ(mask["width"], 256);
+  EXPECT_EQ(mask["height"], 256);
+  const std::vector<unsigned char> bytes = decode_base64(mask["data"].get<std::string>());
+  ASSERT_EQ(bytes.size(), 256u * 256u);
+  // The ROI frames one person with background around: some of it is person, most of it is not.
+  const auto person = std::count_if(bytes.begin(), bytes.end(), [](unsigned char value) { return value > 127; });
+  EXPECT_GT(person, 256 * 256 / 20);
+  EXPECT_LT(person, 256 * 256 / 2);
 }
 
 TEST_F(Cli, DetectReportsABadImageAndStillRunsTheNext) {
@@ -160,7 +199,7 @@ TEST_F(Cli, DetectReportsABadImageAndStillRunsTheNext) {
   const fs::path missing = scratch_ / "missing.png";
 
   const CommandRun result = run("detect --hands off " + models_flag() + " " + quoted(garbage.string()) + " " +
-                         quoted(missing.string()) + " " + quoted(photo.string()));
+                                quoted(missing.string()) + " " + quoted(photo.string()));
 
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.errors.find("2 of 3 images failed"), std::string::npos) << result.errors;
@@ -193,8 +232,8 @@ TEST_F(Cli, VideoOnAFolderWritesOneLinePerFrameAndAnAnnotatedVideo) {
   const fs::path jsonl = scratch_ / "out.jsonl";
   const fs::path annotated = scratch_ / "annotated.mp4";
 
-  const CommandRun result = run("video " + quoted(frames.string()) + " --jsonl " + quoted(jsonl.string()) + " --annotate " +
-                         quoted(annotated.string()) + " " + models_flag());
+  const CommandRun result = run("video " + quoted(frames.string()) + " --jsonl " + quoted(jsonl.string()) +
+                                " --annotate " + quoted(annotated.string()) + " " + models_flag());
 
   ASSERT_EQ(result.exit_code, 0) << result.errors;
   EXPECT_TRUE(result.lines.empty()) << "the lines go to --jsonl";
@@ -228,7 +267,8 @@ TEST_F(Cli, VideoOnAVideoFileTimesFramesByTheContainer) {
   {
     cv::VideoWriter writer(input.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, cv::Size(640, 480));
     ASSERT_TRUE(writer.isOpened());
-    for (int i = 0; i < 5; ++i) writer.write(cv::imread((sequence_frames() / ("frame_00" + std::to_string(i) + ".jpg")).string()));
+    for (int i = 0; i < 5; ++i)
+      writer.write(cv::imread((sequence_frames() / ("frame_00" + std::to_string(i) + ".jpg")).string()));
   }
 
   const CommandRun result = run("video " + quoted(input.string()) + " --hands lite --pose lite " + models_flag());
@@ -247,7 +287,7 @@ TEST_F(Cli, VideoOnAVideoFileTimesFramesByTheContainer) {
 TEST_F(Cli, BenchPipelineJsonHasEveryStageAndTheDetectorCounts) {
   SEQUENCE_FRAMES_OR_SKIP();
   const CommandRun result = run("bench pipeline --runs 3 --warmup 1 --json --image " +
-                         quoted((sequence_frames() / "frame_000.jpg").string()) + " " + models_flag());
+                                quoted((sequence_frames() / "frame_000.jpg").string()) + " " + models_flag());
 
   ASSERT_EQ(result.exit_code, 0) << result.errors;
   std::string text;
