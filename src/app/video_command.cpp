@@ -103,6 +103,18 @@ class Progress {
     const Clock::time_point now = Clock::now();
     if (now - last_print_ < std::chrono::milliseconds(500)) return;
     last_print_ = now;
+    print(frames_done, now);
+  }
+
+  // The final count, if a progress line was shown at all.
+  void finish(std::int64_t frames_done) {
+    if (!printed_) return;
+    print(frames_done, Clock::now());
+    std::fprintf(stderr, "\n");
+  }
+
+ private:
+  void print(std::int64_t frames_done, Clock::time_point now) {
     const double seconds = std::chrono::duration<double>(now - start_).count();
     std::fprintf(stderr, "\rvideo: frame %lld", static_cast<long long>(frames_done));
     if (total_) std::fprintf(stderr, "/%lld", static_cast<long long>(*total_));
@@ -110,11 +122,6 @@ class Progress {
     printed_ = true;
   }
 
-  void finish() {
-    if (printed_) std::fprintf(stderr, "\n");
-  }
-
- private:
   bool enabled_;
   std::optional<std::int64_t> total_;
   Clock::time_point start_ = Clock::now();
@@ -168,7 +175,7 @@ void run_video(const VideoOptions& options) {
     }
     progress.update(frames + 1);
   }
-  progress.finish();
+  progress.finish(frames);
   out.flush();
   if (annotated) annotated->close();
   if (!out) throw std::runtime_error("video: writing the JSON lines failed");
