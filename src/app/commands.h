@@ -20,6 +20,12 @@ void add_detect(CLI::App& app);
 // `video`: VIDEO-mode tracking through a video file or folder of frames (video_command.cpp).
 void add_video(CLI::App& app);
 
+// `serve`: the HTTP + WebSocket server (serve_command.cpp).
+void add_serve(CLI::App& app);
+
+// `load`: simulated cameras against a server, with latency and answer checks (load_command.cpp).
+void add_load(CLI::App& app);
+
 // The models directory: the --models flag if given, else $POSESTREAM_MODELS if set, else ./models.
 // Throws std::runtime_error naming all three places and what was found there when the chosen one is
 // not a directory (models_dir.cpp).

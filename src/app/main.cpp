@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   posestream::app::add_bench_pipeline(bench);
   posestream::app::add_detect(app);
   posestream::app::add_video(app);
+  posestream::app::add_serve(app);
+  posestream::app::add_load(app);
 
   // Subcommand actions run as CLI11 callbacks inside parse(); their failures come out here.
   try {

@@ -87,7 +87,7 @@ void HttpSession::on_detect_answer(stream::Answer&& answer, unsigned version, bo
   detect_.reset();
   context_.detect_requests.fetch_sub(1);
   if (const auto* result = std::get_if<stream::ResultAnswer>(&answer)) {
-    send_text(version, keep_alive, http::status::ok, kJson, encode_frame_result(0, 0, result->result), "detect");
+    send_text(version, keep_alive, http::status::ok, kJson, encode_image_result(result->result), "detect");
     return;
   }
   const auto& dropped = std::get<stream::DroppedAnswer>(answer);

@@ -25,6 +25,7 @@ std::string peer_of(const beast::tcp_stream& stream) {
 // Errors reading a request that deserve an answer (the client sent something wrong) rather than a
 // silent close (the connection went away or timed out).
 std::optional<http::status> status_for_read_error(const beast::error_code& error) {
+  if (error == http::error::end_of_stream || error == http::error::partial_message) return std::nullopt;
   if (error == http::error::body_limit) return http::status::payload_too_large;
   if (error == http::error::header_limit) return http::status::request_header_fields_too_large;
   if (error.category() == beast::http::make_error_code(http::error::bad_method).category()) {
@@ -55,6 +56,27 @@ void HttpSession::do_read() {
   parser_.emplace();
   parser_->body_limit(context_.options.limits.max_message_bytes);  // Headers: Beast's 8 KiB header_limit.
   stream_.expires_after(context_.options.limits.handshake_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+}
+
+// Clients that send "Expect: 100-continue" (curl, for bodies over 1 KiB) wait for a 100 before sending
+// the body; without one they wait a second first.
+void HttpSession::on_header(beast::error_code error, std::size_t bytes) {
+  if (error) return on_read(error, bytes);
+  const Request& request = parser_->get();
+  if (!parser_->is_done() && beast::iequals(request[http::field::expect], "100-continue")) {
+    auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
+    http::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code write_error, std::size_t) {
+      if (write_error) return self->close_socket();
+      self->read_body();
+    });
+    return;
+  }
+  read_body();
+}
+
+void HttpSession::read_body() {
   http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
 

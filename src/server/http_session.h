@@ -32,6 +32,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   using Request = http::request<http::string_body>;
 
   void do_read();
+  void on_header(beast::error_code error, std::size_t bytes);
+  void read_body();
   void on_read(beast::error_code error, std::size_t bytes);
   void handle(Request&& request);
   void upgrade(Request&& request);

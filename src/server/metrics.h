@@ -30,7 +30,7 @@ struct QueueDepths {
 //   posestream_queue_depth{queue="reorder|worker"} frames;  posestream_write_queue_bytes
 //   posestream_workers_busy           workers running a frame
 //   posestream_answers_downgraded_total  results replaced by dropped answers for slow readers
-//   posestream_connections_closed_total{reason="slow_reader|idle|too_big|shutdown|client|error"}
+//   posestream_connections_closed_total{reason="client|dropped|idle|too_big|slow_reader|shutdown|busy|error"}
 //   posestream_bad_messages_total     messages answered `error`
 //   posestream_http_requests_total{route="ws|detect|healthz|metrics|static|other",code="..."}
 class Metrics {

@@ -117,12 +117,18 @@ struct ResultView {
   const pose::Pose* pose = nullptr;  // Null: no pose (found, or asked for).
   std::span<const hands::Hand> hands;
   StageTimes times;
+  bool stream_fields = true;  // "type", "sequence", "timestamp_us" (WebSocket answers); off for one image.
+  bool angles = false;        // pose.angles: pose::JointAngles in degrees, null where undefined.
 };
 
 // A stream frame's result as the result answer: timing_ms.queue is the wait for a missing sequence plus
 // the wait for a worker, timing_ms.total is arrival at the server to result ready (waits included). Also
 // what POST /v1/detect answers, and what a CLI printing results should print to match it.
 std::string encode_frame_result(std::uint64_t sequence, std::int64_t timestamp_us, const stream::FrameResult& result);
+
+// One image's result, as POST /v1/detect answers it and `posestream detect` prints it: the result answer
+// without its stream fields, with pose.angles.
+std::string encode_image_result(const stream::FrameResult& result);
 
 std::string encode_hello(std::string_view session_id, const Limits& limits, const StreamSettings& settings);
 std::string encode_result(const ResultView& result);

@@ -34,10 +34,25 @@ json landmark_list(const Landmarks& landmarks, bool with_visibility) {
   return list;
 }
 
-json pose_json(const pose::Pose& pose) {
-  return {{"score", round_significant(pose.score, kLandmarkDigits)},
-          {"landmarks", landmark_list(pose.landmarks, true)},
-          {"world_landmarks", landmark_list(pose.world_landmarks, false)}};
+json angles_json(const pose::JointAngles& angles) {
+  const std::pair<const char*, float> fields[] = {
+      {"left_elbow", angles.left_elbow},       {"right_elbow", angles.right_elbow},
+      {"left_shoulder", angles.left_shoulder}, {"right_shoulder", angles.right_shoulder},
+      {"left_hip", angles.left_hip},           {"right_hip", angles.right_hip},
+      {"left_knee", angles.left_knee},         {"right_knee", angles.right_knee}};
+  json object = json::object();
+  for (const auto& [name, degrees] : fields) {
+    object[name] = std::isfinite(degrees) ? json(round_significant(degrees, kLandmarkDigits)) : json(nullptr);
+  }
+  return object;
+}
+
+json pose_json(const pose::Pose& pose, bool with_angles) {
+  json object = {{"score", round_significant(pose.score, kLandmarkDigits)},
+                 {"landmarks", landmark_list(pose.landmarks, true)},
+                 {"world_landmarks", landmark_list(pose.world_landmarks, false)}};
+  if (with_angles) object["angles"] = angles_json(pose.angles);
+  return object;
 }
 
 json hand_json(const hands::Hand& hand) {
@@ -129,31 +144,49 @@ std::string encode_hello(std::string_view session_id, const Limits& limits, cons
 }
 
 std::string encode_result(const ResultView& result) {
-  json hands = json::array();
+  json answer = json::object();
+  if (result.stream_fields) {
+    answer["type"] = "result";
+    answer["sequence"] = result.sequence;
+    answer["timestamp_us"] = result.timestamp_us;
+  }
+  answer["image"] = {{"width", result.image_width}, {"height", result.image_height}};
+  answer["pose"] = result.pose != nullptr ? pose_json(*result.pose, result.angles) : json(nullptr);
+  json& hands = answer["hands"] = json::array();
   for (const hands::Hand& hand : result.hands) hands.push_back(hand_json(hand));
-  return dump({{"type", "result"},
-               {"sequence", result.sequence},
-               {"timestamp_us", result.timestamp_us},
-               {"image", {{"width", result.image_width}, {"height", result.image_height}}},
-               {"pose", result.pose != nullptr ? pose_json(*result.pose) : json(nullptr)},
-               {"hands", std::move(hands)},
-               {"timing_ms", times_json(result.times)}});
+  answer["timing_ms"] = times_json(result.times);
+  return dump(answer);
 }
 
-std::string encode_frame_result(std::uint64_t sequence, std::int64_t timestamp_us, const stream::FrameResult& result) {
+namespace {
+
+ResultView view_of(std::uint64_t sequence, std::int64_t timestamp_us, const stream::FrameResult& result) {
   const stream::FrameTiming& timing = result.timing;
   const double waited_ms = timing.reorder_ms + timing.queue_ms;
-  return encode_result(ResultView{.sequence = sequence,
-                                  .timestamp_us = timestamp_us,
-                                  .image_width = result.width,
-                                  .image_height = result.height,
-                                  .pose = result.pose ? &*result.pose : nullptr,
-                                  .hands = result.hands,
-                                  .times = {.queue_ms = waited_ms,
-                                            .decode_ms = timing.decode_ms,
-                                            .pose_ms = timing.pose_ms,
-                                            .hands_ms = timing.hands_ms,
-                                            .total_ms = waited_ms + timing.total_ms}});
+  return ResultView{.sequence = sequence,
+                    .timestamp_us = timestamp_us,
+                    .image_width = result.width,
+                    .image_height = result.height,
+                    .pose = result.pose ? &*result.pose : nullptr,
+                    .hands = result.hands,
+                    .times = {.queue_ms = waited_ms,
+                              .decode_ms = timing.decode_ms,
+                              .pose_ms = timing.pose_ms,
+                              .hands_ms = timing.hands_ms,
+                              .total_ms = waited_ms + timing.total_ms}};
+}
+
+}  // namespace
+
+std::string encode_frame_result(std::uint64_t sequence, std::int64_t timestamp_us, const stream::FrameResult& result) {
+  return encode_result(view_of(sequence, timestamp_us, result));
+}
+
+std::string encode_image_result(const stream::FrameResult& result) {
+  ResultView view = view_of(0, 0, result);
+  view.stream_fields = false;
+  view.angles = true;
+  return encode_result(view);
 }
 
 std::string encode_dropped(std::uint64_t sequence, std::uint64_t last_sequence, std::string_view reason) {

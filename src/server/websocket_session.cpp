@@ -97,9 +97,12 @@ void WebSocketSession::on_read(beast::error_code error, std::size_t) {
     if (!close_request_) {
       // Beast has already sent 1009 for a message over read_message_max.
       const bool too_big = error == websocket::error::message_too_big;
-      context_.metrics.connection_closed(too_big ? "too_big" : error == websocket::error::closed ? "client" : "error");
-      end_reason_ = too_big ? "message over max_message_bytes, closed with 1009"
-                            : error == websocket::error::closed ? "closed by the client" : error.message();
+      const bool closed = error == websocket::error::closed;
+      const bool dropped = error == net::error::eof || error == net::error::connection_reset;
+      context_.metrics.connection_closed(too_big ? "too_big" : closed ? "client" : dropped ? "dropped" : "error");
+      end_reason_ = too_big  ? "message over max_message_bytes, closed with 1009"
+                    : closed ? "closed by the client"
+                             : "connection lost: " + error.message();
     }
     finish(end_reason_);
     return;

@@ -1,0 +1,90 @@
+// `posestream serve`: the HTTP + WebSocket server, with every limit as a flag (defaults from server/limits.h).
+#include <opencv2/core.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "app/commands.h"
+#include "server/server.h"
+
+namespace posestream::app {
+namespace {
+
+// Flags in plain integer units; converted into server::Limits' types when the command runs.
+struct ServeFlags {
+  std::string models_dir;
+  std::string web_dir;
+  server::ServerOptions options;
+  std::int64_t gap_timeout_ms = 0;
+  std::int64_t idle_timeout_ms = 0;
+  std::int64_t handshake_timeout_ms = 0;
+};
+
+void add_limit_flags(CLI::App& command, ServeFlags& flags) {
+  server::Limits& limits = flags.options.limits;
+  flags.gap_timeout_ms = limits.gap_timeout.count();
+  flags.idle_timeout_ms = limits.idle_timeout.count();
+  flags.handshake_timeout_ms = limits.handshake_timeout.count();
+  command.add_option("--max-message-bytes", limits.max_message_bytes,
+                     "Largest WebSocket message / HTTP body; over it: close 1009 / HTTP 413")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--max-image-pixels", limits.max_image_pixels, "Largest image (width x height); over it: invalid")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--max-sessions", limits.max_sessions, "Open WebSocket sessions; over it: HTTP 503")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--max-detect-requests", limits.max_detect_requests, "Concurrent POST /v1/detect; over it: 503")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--reorder-capacity", limits.reorder_capacity, "Frames held per stream waiting for a gap")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--gap-timeout-ms", flags.gap_timeout_ms, "Longest wait for a missing sequence; then lost")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--idle-timeout-ms", flags.idle_timeout_ms, "Close a WebSocket silent this long (1001)")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--max-queued-frames", limits.max_queued_frames, "Frames waiting per stream under policy all")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--max-write-queue-bytes", limits.max_write_queue_bytes,
+                     "Answers queued for a slow reader; results give way first, then close 1008")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--handshake-timeout-ms", flags.handshake_timeout_ms, "Upgrade, close and HTTP request timeout")
+      ->capture_default_str()->group("Limits");
+}
+
+void serve(ServeFlags& flags) {
+  // OpenCV's own thread pool would compete with the inference workers for the same cores.
+  cv::setNumThreads(1);
+  server::ServerOptions& options = flags.options;
+  options.limits.gap_timeout = std::chrono::milliseconds{flags.gap_timeout_ms};
+  options.limits.idle_timeout = std::chrono::milliseconds{flags.idle_timeout_ms};
+  options.limits.handshake_timeout = std::chrono::milliseconds{flags.handshake_timeout_ms};
+  options.models_dir = resolve_models_dir(flags.models_dir);
+  if (!flags.web_dir.empty()) options.web_dir = flags.web_dir;
+  server::Server server(options);
+  const std::string url = "http://" + options.host + ":" + std::to_string(server.port()) + "/";
+  spdlog::info("serving {} (WebSocket ws://{}:{}/ws), web client from {}", url, options.host, server.port(),
+               (options.web_dir.empty() ? server::default_web_dir() : options.web_dir).string());
+  std::printf("posestream: open %s\n", url.c_str());
+  std::fflush(stdout);
+  server.run(/*handle_signals=*/true);
+  spdlog::info("stopped");
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App& command = *app.add_subcommand("serve", "Serve pose and hand tracking over HTTP and WebSocket");
+  server::ServerOptions& options = flags->options;
+  command.add_option("--host", options.host, "Address to listen on")->capture_default_str();
+  command.add_option("--port", options.port, "Port (0: any free port)")->capture_default_str();
+  add_models_flag(command, flags->models_dir);
+  command.add_option("--web", flags->web_dir, "Directory of the web client (else ./web, else the source tree's)")
+      ->type_name("DIR");
+  command.add_option("--workers", options.workers, "Inference threads (0: one per core)")->capture_default_str();
+  command.add_option("--io-threads", options.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
+  command.add_flag("--log-frames", options.log_frames, "Log one line per answered frame");
+  add_limit_flags(command, *flags);
+  command.callback([flags] { serve(*flags); });
+}
+
+}  // namespace posestream::app

@@ -1,0 +1,196 @@
+// Every limit exceeded once: the documented answer or close, and the server (and other streams) go on.
+#include "server/server_test_support.h"
+
+#include <atomic>
+
+namespace posestream::server::testing {
+namespace {
+
+// A fresh stream on `port` still gets a result: "other streams unaffected".
+void expect_server_still_serves(std::uint16_t port) {
+  WsClient other(port);
+  other.send_text(kDecodeOnlyConfig);
+  other.send_binary(psf1(0, 1, jpeg(16, 16)));
+  const std::optional<json> answer = other.read_answer();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ((*answer)["type"], "result");
+}
+
+TEST(Limits, MaxMessageBytesClosesWith1009) {
+  ServerOptions options = test_options();
+  options.limits.max_message_bytes = 64 * 1024;
+  RunningServer server(options);
+  WsClient client(server.port());
+  client.read();  // hello
+  client.try_send_binary(psf1(0, 1, Bytes(100 * 1024, 0xFF)));
+  EXPECT_FALSE(client.read().has_value());
+  EXPECT_EQ(client.close_code(), 1009);
+  expect_server_still_serves(server.port());
+}
+
+TEST(Limits, MaxImagePixelsAnswersInvalid) {
+  ServerOptions options = test_options();
+  options.limits.max_image_pixels = 100 * 100;
+  RunningServer server(options);
+  WsClient client(server.port());
+  client.send_text(kDecodeOnlyConfig);
+  client.send_binary(psf1(0, 1, jpeg(200, 100)));  // 20000 pixels.
+  const json over = *client.read_answer();
+  EXPECT_EQ(over["type"], "dropped");
+  EXPECT_EQ(over["reason"], "invalid");
+  client.send_binary(psf1(1, 2, jpeg(100, 100)));  // Exactly at the limit.
+  EXPECT_EQ((*client.read_answer())["type"], "result");
+}
+
+TEST(Limits, MaxSessionsRefusesTheUpgradeWith503) {
+  ServerOptions options = test_options();
+  options.limits.max_sessions = 2;
+  RunningServer server(options);
+  auto first = std::make_unique<WsClient>(server.port());
+  WsClient second(server.port());
+  const HttpReply third = http_request(server.port(), http::verb::get, "/ws", {}, /*websocket_upgrade=*/true);
+  EXPECT_EQ(third.status, 503u);
+  EXPECT_NE(third.body.find("max_sessions"), std::string::npos);
+  first->close();
+  first.reset();
+  EXPECT_TRUE(eventually([&] { return json::parse(http_request(server.port(), http::verb::get, "/healthz").body)["sessions"] == 1; }));
+  expect_server_still_serves(server.port());
+}
+
+TEST(Limits, ReorderCapacitySkipsTheGap) {
+  ServerOptions options = test_options();
+  options.limits.reorder_capacity = 3;
+  options.limits.gap_timeout = std::chrono::milliseconds{10'000};  // Only the capacity can skip.
+  RunningServer server(options);
+  WsClient client(server.port());
+  client.send_text(R"({"type":"config","pose":"off","hands":"off","drop_policy":"all"})");
+  for (std::uint64_t sequence = 1; sequence <= 3; ++sequence) client.send_binary(psf1(sequence, sequence, jpeg(16, 16)));
+  const json lost = *client.read_answer();
+  EXPECT_EQ(lost["type"], "dropped");
+  EXPECT_EQ(lost["sequence"], 0);
+  EXPECT_EQ(lost["reason"], "lost");
+  for (std::uint64_t sequence = 1; sequence <= 3; ++sequence) {
+    const json result = *client.read_answer();
+    EXPECT_EQ(result["type"], "result");
+    EXPECT_EQ(result["sequence"], sequence);
+  }
+  client.send_binary(psf1(0, 1, jpeg(16, 16)));  // Its number was answered lost: discarded silently.
+  client.send_binary(psf1(4, 5, jpeg(16, 16)));
+  EXPECT_EQ((*client.read_answer())["sequence"], 4);
+}
+
+TEST(Limits, GapTimeoutAnswersTheMissingFrameLost) {
+  ServerOptions options = test_options();
+  options.limits.gap_timeout = std::chrono::milliseconds{100};
+  RunningServer server(options);
+  WsClient client(server.port());
+  client.send_text(kDecodeOnlyConfig);
+  client.send_binary(psf1(1, 2, jpeg(16, 16)));  // 0 never comes.
+  const json lost = *client.read_answer();
+  EXPECT_EQ(lost["reason"], "lost");
+  EXPECT_EQ(lost["sequence"], 0);
+  EXPECT_EQ((*client.read_answer())["sequence"], 1);
+}
+
+TEST(Limits, IdleTimeoutClosesWith1001) {
+  ServerOptions options = test_options();
+  options.limits.idle_timeout = std::chrono::milliseconds{300};
+  RunningServer server(options);
+  WsClient client(server.port());
+  EXPECT_EQ((*client.read())["type"], "hello");
+  EXPECT_FALSE(client.read().has_value());
+  EXPECT_EQ(client.close_code(), 1001);
+  EXPECT_EQ(client.close_reason(), "idle timeout");
+}
+
+TEST(Limits, MaxQueuedFramesOverflowsUnderPolicyAll) {
+  const std::filesystem::path photo = posestream::testing::test_data_dir() / "images" / "messi5.jpg";
+  if (!std::filesystem::exists(photo)) GTEST_SKIP() << "no " << photo;
+  ServerOptions options = test_options();
+  options.limits.max_queued_frames = 1;
+  RunningServer server(options);
+  WsClient client(server.port());
+  // Heavy frames sent in a burst: while the first waits or runs, at most one more may wait; the rest
+  // overflow.
+  client.send_text(R"({"type":"config","pose":"heavy","hands":"full","drop_policy":"all"})");
+  const Bytes image = read_bytes(photo);
+  constexpr std::uint64_t kFrames = 12;
+  for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) client.send_binary(psf1(sequence, sequence + 1, image));
+  std::map<std::string, int> kinds;
+  for (std::uint64_t i = 0; i < kFrames; ++i) {
+    const std::optional<json> answer = client.read_answer();
+    ASSERT_TRUE(answer.has_value());
+    ++kinds[(*answer)["type"] == "result" ? "result" : (*answer)["reason"].get<std::string>()];
+  }
+  EXPECT_GE(kinds["overflow"], 1);
+  EXPECT_GE(kinds["result"], 1);
+  EXPECT_EQ(kinds["result"] + kinds["overflow"], static_cast<int>(kFrames));
+}
+
+TEST(Limits, MaxDetectRequestsAnswers503) {
+  const std::filesystem::path photo = posestream::testing::test_data_dir() / "images" / "messi5.jpg";
+  if (!std::filesystem::exists(photo)) GTEST_SKIP() << "no " << photo;
+  ServerOptions options = test_options();
+  options.limits.max_detect_requests = 1;
+  RunningServer server(options);
+  const Bytes image = read_bytes(photo);
+  const std::string body(image.begin(), image.end());
+  // Requests race for the one slot; each heavy image takes long enough that a round of eight
+  // concurrent requests practically always collides, and a few rounds make sure.
+  std::atomic<int> refused = 0;
+  std::atomic<int> other = 0;
+  for (int round = 0; round < 5 && refused == 0; ++round) {
+    std::vector<std::thread> requests;
+    for (int i = 0; i < 8; ++i) {
+      requests.emplace_back([&] {
+        const unsigned status = http_request(server.port(), http::verb::post, "/v1/detect?pose=heavy", body).status;
+        if (status == 503) {
+          ++refused;
+        } else if (status != 200) {
+          ++other;
+        }
+      });
+    }
+    for (std::thread& request : requests) request.join();
+  }
+  EXPECT_GE(refused.load(), 1);
+  EXPECT_EQ(other.load(), 0);
+}
+
+TEST(Limits, HandshakeTimeoutClosesASilentConnection) {
+  ServerOptions options = test_options();
+  options.limits.handshake_timeout = std::chrono::milliseconds{300};
+  RunningServer server(options);
+  net::io_context io;
+  net::ip::tcp::socket socket(io);
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  char byte = 0;
+  beast::error_code error;
+  socket.read_some(net::buffer(&byte, 1), error);  // Blocks until the server gives up on us.
+  EXPECT_EQ(error, net::error::eof);
+}
+
+// A client that sends and never reads: answers pile up, results give way to dropped answers, then the
+// connection is closed ("slow reader"), and the other streams never notice.
+TEST(Limits, MaxWriteQueueBytesClosesASlowReader) {
+  ServerOptions options = test_options();
+  options.limits.max_write_queue_bytes = 16 * 1024;
+  options.limits.handshake_timeout = std::chrono::milliseconds{500};
+  RunningServer server(options);
+  WsClient reader_that_never_reads(server.port(), /*receive_buffer_bytes=*/4096);
+  reader_that_never_reads.send_text(kDecodeOnlyConfig);
+  const Bytes image = jpeg(16, 16);
+  const Bytes copy = psf1(0, 1, image);
+  bool closed = false;
+  // Each copy of frame 0 is answered `duplicate` (~50 bytes) without any work; every 64th message is a
+  // new frame, whose result may be downgraded. Bounded, in case the server never closed.
+  for (std::uint64_t i = 1; i < 4'000'000 && !closed; ++i) {
+    closed = !reader_that_never_reads.try_send_binary(i % 64 == 0 ? psf1(i, i + 1, image) : copy);
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(eventually([&] { return metric(server.port(), "posestream_connections_closed_total{reason=\"slow_reader\"}") == 1; }));
+  expect_server_still_serves(server.port());
+}
+
+}  // namespace
+}  // namespace posestream::server::testing
