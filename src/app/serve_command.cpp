@@ -1,5 +1,4 @@
 // `posestream serve`: the HTTP + WebSocket server, with every limit as a flag (defaults from server/limits.h).
-#include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -51,8 +50,6 @@ void add_limit_flags(CLI::App& command, ServeFlags& flags) {
 }
 
 void serve(ServeFlags& flags) {
-  // OpenCV's own thread pool would compete with the inference workers for the same cores.
-  cv::setNumThreads(1);
   server::ServerOptions& options = flags.options;
   options.limits.gap_timeout = std::chrono::milliseconds{flags.gap_timeout_ms};
   options.limits.idle_timeout = std::chrono::milliseconds{flags.idle_timeout_ms};

@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -36,6 +37,19 @@ net::ip::tcp::endpoint endpoint_of(const std::string& host, std::uint16_t port) 
   return {address, port};
 }
 
+// A handler that throws (allocation failure; nothing else is expected to) is logged and the thread goes
+// on serving the other connections, rather than taking the process down.
+void run_network_thread(net::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& error) {
+      spdlog::error("network thread: unexpected exception: {}", error.what());
+    }
+  }
+}
+
 }  // namespace
 
 std::filesystem::path default_web_dir() {
@@ -44,6 +58,9 @@ std::filesystem::path default_web_dir() {
 }
 
 Server::Server(ServerOptions options) {
+  // OpenCV's own thread pool (used inside decoding and warps) would compete with the inference workers
+  // for the same cores; parallelism comes from the workers.
+  cv::setNumThreads(1);
   const net::ip::tcp::endpoint endpoint = endpoint_of(options.host, options.port);
   context_ = std::make_unique<ServerContext>(validated(std::move(options)));
   listener_ = std::make_shared<Listener>(*context_, endpoint);
@@ -83,7 +100,9 @@ void Server::run(bool handle_signals) {
   }
   listener_->run();
   std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < context_->options.io_threads; ++i) threads.emplace_back([this] { context_->io.run(); });
+  for (std::size_t i = 0; i < context_->options.io_threads; ++i) {
+    threads.emplace_back([this] { run_network_thread(context_->io); });
+  }
   {
     std::unique_lock lock(state_mutex_);
     state_changed_.wait(lock, [this] { return stop_requested_; });

@@ -69,14 +69,20 @@ void mutate(Buffer& bytes, std::mt19937& random) {
 // What every parse must satisfy, whatever the input.
 void check(const ClientMessage& message) {
   if (const auto* frame = std::get_if<FrameMessage>(&message)) {
-    if (frame->problem.empty()) EXPECT_FALSE(frame->image.empty());
-    if (frame->timestamp_us) EXPECT_GE(*frame->timestamp_us, 0);
+    if (frame->problem.empty()) {
+      EXPECT_FALSE(frame->image.empty());
+    }
+    if (frame->timestamp_us) {
+      EXPECT_GE(*frame->timestamp_us, 0);
+    }
   } else if (const auto* bad = std::get_if<BadMessage>(&message)) {
     EXPECT_FALSE(bad->code.empty());
     EXPECT_FALSE(bad->message.empty());
   }
   // A parsed message can always be answered: the error answer encodes any message text.
-  if (const auto* bad = std::get_if<BadMessage>(&message)) EXPECT_FALSE(encode_error(bad->code, bad->message).empty());
+  if (const auto* bad = std::get_if<BadMessage>(&message)) {
+    EXPECT_FALSE(encode_error(bad->code, bad->message).empty());
+  }
 }
 
 TEST(FuzzProtocol, MutatedTextMessages) {
@@ -122,7 +128,9 @@ TEST(FuzzProtocol, Base64RoundTripsAndNumbering) {
     for (char& c : text) c = kAlphabet[random() % 64];
     const auto bytes = decode_base64(text);
     EXPECT_EQ(bytes.has_value(), text.size() % 4 != 1) << text;
-    if (bytes) EXPECT_EQ(bytes->size(), text.size() * 3 / 4) << text;
+    if (bytes) {
+      EXPECT_EQ(bytes->size(), text.size() * 3 / 4) << text;
+    }
   }
   FrameNumbering numbering;
   std::uint64_t highest = 0;
@@ -131,7 +139,9 @@ TEST(FuzzProtocol, Base64RoundTripsAndNumbering) {
     if (random() % 2 == 0) frame.sequence = random() % 1000;
     const bool implicit = !frame.sequence.has_value();
     const std::uint64_t sequence = numbering.number(frame);
-    if (implicit) EXPECT_EQ(sequence, i == 0 ? 0 : highest + 1);
+    if (implicit) {
+      EXPECT_EQ(sequence, i == 0 ? 0 : highest + 1);
+    }
     highest = i == 0 ? sequence : std::max(highest, sequence);
   }
 }

@@ -23,7 +23,9 @@ void stream_then(std::uint16_t port, int index, bool vanish) {
 }
 
 TEST(SanitizedSessions, StreamsBadInputVanishingClientsAndShutdown) {
-  RunningServer server;
+  ServerOptions options = test_options();
+  options.limits.gap_timeout = std::chrono::milliseconds{10'000};  // The held frame waits until shutdown.
+  RunningServer server(options);
   std::vector<std::thread> clients;
   for (int i = 0; i < 6; ++i) clients.emplace_back([&, i] { stream_then(server.port(), i, i % 2 == 1); });
   for (std::thread& client : clients) client.join();
@@ -31,11 +33,12 @@ TEST(SanitizedSessions, StreamsBadInputVanishingClientsAndShutdown) {
   WsClient held(server.port());
   held.send_text(kDecodeOnlyConfig);
   held.send_binary(psf1(3, 1, jpeg(8, 8)));
-  server.stop();
-  for (;;) {
-    const std::optional<json> answer = held.read();
-    if (!answer) break;
-  }
+  ASSERT_TRUE(eventually([&] { return metric(server.port(), "posestream_queue_depth{queue=\"reorder\"}") == 1; }));
+  std::thread stopper([&] { server.stop(); });  // The client must read meanwhile, to answer the close.
+  int answers = 0;
+  while (held.read()) ++answers;
+  stopper.join();
+  EXPECT_EQ(answers, 5);  // hello; 0, 1, 2 lost; 3 superseded.
   EXPECT_EQ(held.close_code(), 1001);
 }
 
