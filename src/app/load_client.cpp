@@ -51,6 +51,8 @@ void LoadStream::fail(beast::error_code error, const char* what) {
 void LoadStream::on_connect(beast::error_code error) {
   if (error) return fail(error, "connect");
   beast::get_lowest_layer(ws_).expires_never();
+  beast::error_code ignored;  // Frames go out whole and at once, not held for Nagle's algorithm.
+  beast::get_lowest_layer(ws_).socket().set_option(net::ip::tcp::no_delay(true), ignored);
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
   ws_.async_handshake(plan_.host + ":" + plan_.port, plan_.path,
                       beast::bind_front_handler(&LoadStream::on_handshake, shared_from_this()));

@@ -54,6 +54,10 @@ void Listener::on_accept(boost::system::error_code error, net::ip::tcp::socket s
     });
     return;
   }
+  // Answers are small messages written as soon as they are ready: without TCP_NODELAY, Nagle's algorithm
+  // holds each behind the client's delayed ACK (~40 ms on Linux).
+  boost::system::error_code ignored;
+  socket.set_option(net::ip::tcp::no_delay(true), ignored);
   std::make_shared<HttpSession>(std::move(socket), context_)->run();
   do_accept();
 }
