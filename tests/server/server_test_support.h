@@ -102,6 +102,7 @@ class WsClient {
     socket.open(net::ip::tcp::v4());
     if (receive_buffer_bytes > 0) socket.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes));
     socket.connect({net::ip::make_address("127.0.0.1"), port});
+    socket.set_option(net::ip::tcp::no_delay(true));
     ws_.handshake("127.0.0.1:" + std::to_string(port), "/ws");
   }
 
