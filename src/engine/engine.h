@@ -12,6 +12,8 @@
 
 #include "engine/graph.h"
 
+struct pthreadpool;  // pthreadpool.h's opaque pool (pthreadpool_t points to one).
+
 namespace posestream::engine {
 
 // Every load-time failure: a truncated, corrupt, wrong-type or unsupported file. The message names the
@@ -45,10 +47,35 @@ class Model {
   int64_t macs_ = 0;
 };
 
+// Inference threads that any number of runtimes, invoked from any threads, may share. pthreadpool
+// serializes parallel calls on one pool (its execution mutex) and XNNPACK makes one per operator, so a
+// runtime invoked alone gets every thread of the pool for each operator, while runtimes invoked at once
+// from several threads take turns operator by operator (the work between invokes still overlaps).
+// Share it with std::make_shared; every runtime on it keeps it alive.
+class ThreadPool {
+ public:
+  // `threads` counts the thread that invokes: a pool of N starts N - 1 threads, and a pool of 1 runs
+  // everything on the invoking thread. Throws std::invalid_argument for 0, std::runtime_error when the
+  // threads cannot be started.
+  explicit ThreadPool(size_t threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  size_t size() const noexcept { return size_; }
+  pthreadpool* native() const noexcept { return pool_; }  // What XNNPACK takes.
+
+ private:
+  pthreadpool* pool_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct RuntimeOptions {
   int threads = 1;  // Threads of this runtime's own pool; 1 runs on the calling thread only.
   // Model outputs to compute, by tensor name; empty computes all. Ops that feed none of them are skipped.
   std::vector<std::string> outputs;
+  // Run on this pool, shared with other runtimes, instead of an own one (then `threads` must stay 1).
+  std::shared_ptr<ThreadPool> pool;
 };
 
 // One XNNPACK runtime over a shared Model: owns the packed weights and activation buffers.

@@ -1,5 +1,4 @@
-// Runtime: one XNNPACK runtime over a shared Model, with its own thread pool, buffers and concatenations.
-#include <pthreadpool.h>
+// Runtime: one XNNPACK runtime over a shared Model, with its buffers and concatenations, on its own or a shared pool.
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -16,10 +15,6 @@
 namespace posestream::engine {
 namespace {
 
-struct ThreadPoolDeleter {
-  void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
-};
-using ThreadPool = std::unique_ptr<pthreadpool, ThreadPoolDeleter>;
 struct XnnRuntimeDeleter {
   void operator()(xnn_runtime_t runtime) const { xnn_delete_runtime(runtime); }
 };
@@ -69,6 +64,14 @@ std::vector<int32_t> resolve_outputs(const Graph& graph, const std::vector<std::
   return outputs;
 }
 
+std::shared_ptr<ThreadPool> own_pool(const Model& model, int threads) {
+  try {
+    return std::make_shared<ThreadPool>(static_cast<size_t>(threads));
+  } catch (const std::exception& error) {
+    throw ModelError(model.name() + ": " + error.what());
+  }
+}
+
 int64_t element_count(const Graph& graph, int32_t tensor) {
   return graph.tensors[static_cast<size_t>(tensor)].element_count();
 }
@@ -88,7 +91,7 @@ struct Runtime::Impl {
   std::vector<std::vector<const float*>> copy_sources;
   std::vector<xnn_external_value> input_values;  // Graph inputs the subgraph reads.
   xnn::OwnedBuffers constants;                   // Must outlive `runtime`.
-  ThreadPool threadpool;                         // Must outlive `runtime`.
+  std::shared_ptr<ThreadPool> pool;              // Own or shared; null: the invoking thread. Outlives `runtime`.
   XnnRuntime runtime;                            // Declared last: destroyed first.
   int64_t macs = 0;
 
@@ -101,7 +104,7 @@ struct Runtime::Impl {
   void plan_concatenations();
   void plan_outputs();
   Subgraph build_subgraph(size_t& node_count);
-  void create_runtime(int threads);
+  void create_runtime();
 };
 
 void Runtime::Impl::plan_inputs() {
@@ -192,17 +195,15 @@ Subgraph Runtime::Impl::build_subgraph(size_t& node_count) {
   return subgraph;
 }
 
-void Runtime::Impl::create_runtime(int threads) {
+void Runtime::Impl::create_runtime() {
   size_t node_count = 0;
   const Subgraph subgraph = build_subgraph(node_count);
   if (node_count == 0) return;  // Nothing for XNNPACK to do: only concatenations of inputs/constants.
-  if (threads > 1) {
-    threadpool.reset(pthreadpool_create(static_cast<size_t>(threads)));
-    if (!threadpool)
-      throw ModelError(graph().name + ": cannot create a pool of " + std::to_string(threads) + " threads");
-  }
+  // The pool's threads sleep after each invoke's last operator instead of spinning for the next: between
+  // invokes the invoking thread crops and decodes, and a spinning pool thread would take its core.
+  const uint32_t flags = pool ? XNN_FLAG_YIELD_WORKERS : 0;
   xnn_runtime_t raw = nullptr;
-  xnn_status status = xnn_create_runtime_v2(subgraph.get(), threadpool.get(), 0, &raw);
+  xnn_status status = xnn_create_runtime_v2(subgraph.get(), pool ? pool->native() : nullptr, flags, &raw);
   if (status != xnn_status_success)
     throw ModelError(graph().name + ": xnn_create_runtime_v2 failed with " + xnn::describe(status));
   runtime.reset(raw);
@@ -219,8 +220,13 @@ Runtime::Runtime(std::shared_ptr<const Model> model, RuntimeOptions options) : i
   if (options.threads < 1) {
     throw ModelError(model->name() + ": thread count " + std::to_string(options.threads) + ", expected >= 1");
   }
+  if (options.pool && options.threads != 1) {
+    throw ModelError(model->name() + ": both an own pool of " + std::to_string(options.threads) +
+                     " threads and a shared pool of " + std::to_string(options.pool->size()) + "; give one");
+  }
   initialize_xnnpack(model->name());
   Impl& impl = *impl_;
+  impl.pool = options.threads > 1 ? own_pool(*model, options.threads) : std::move(options.pool);
   impl.model = std::move(model);
   impl.outputs = resolve_outputs(impl.graph(), options.outputs);
   impl.needed = needed_operations(impl.graph(), impl.outputs);
@@ -230,7 +236,7 @@ Runtime::Runtime(std::shared_ptr<const Model> model, RuntimeOptions options) : i
   impl.plan_inputs();
   impl.plan_concatenations();
   impl.plan_outputs();
-  impl.create_runtime(options.threads);
+  impl.create_runtime();
 }
 
 Runtime::~Runtime() = default;

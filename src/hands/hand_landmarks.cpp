@@ -46,8 +46,9 @@ std::vector<vision::Landmark> decode(std::span<const float> raw, const vision::L
 
 }  // namespace
 
-HandLandmarkDetector::HandLandmarkDetector(std::shared_ptr<const engine::Model> model, int threads)
-    : runtime_(model, engine::RuntimeOptions{.threads = threads}) {
+HandLandmarkDetector::HandLandmarkDetector(std::shared_ptr<const engine::Model> model,
+                                           const engine::RuntimeOptions& threading)
+    : runtime_(model, threading) {
   const std::string& name = runtime_.model().name();
   if (runtime_.input_count() != 1 || runtime_.output_count() != 4) {
     throw HandError(name + ": hand landmark model needs 1 input and 4 outputs, has " +

@@ -28,7 +28,7 @@ class HandLandmarkDetector {
  public:
   // Checks the model's shapes: input [1, 224, 224, 3]; outputs landmarks [1, 63], hand flag [1, 1],
   // handedness [1, 1], world landmarks [1, 63], in that (file) order. Throws HandError on a mismatch.
-  HandLandmarkDetector(std::shared_ptr<const engine::Model> model, int threads);
+  HandLandmarkDetector(std::shared_ptr<const engine::Model> model, const engine::RuntimeOptions& threading);
 
   // Crops `roi` (stretched to 224x224, edges replicated, values in [0, 1]), runs the model and maps
   // its landmarks back to the image (z / 224 / 0.4, then LandmarkProjection: z * roi width) and its

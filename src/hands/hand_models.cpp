@@ -1,5 +1,6 @@
 // Loading a hand model variant, and the per-worker HandRuntimes and per-stream HandTracker that hold it.
 #include <string>
+#include <utility>
 
 #include "hands/hand_landmarks.h"
 #include "hands/hands.h"
@@ -16,15 +17,32 @@ HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel v
   return models;
 }
 
-HandRuntimes::HandRuntimes(const HandModels& models, int threads) : variant_(models.variant) {
+namespace {
+
+void check_models(const HandModels& models) {
   if (models.palm_detector == nullptr || models.landmarks == nullptr) {
     throw HandError("hands: HandModels without a palm detector or landmark model");
   }
+}
+
+}  // namespace
+
+HandRuntimes::HandRuntimes(const HandModels& models, int threads) : variant_(models.variant) {
+  check_models(models);
   if (threads < 1) {
     throw HandError("hands: threads must be >= 1, got " + std::to_string(threads));
   }
-  palm_detector_ = std::make_unique<PalmDetector>(models.palm_detector, threads);
-  landmark_detector_ = std::make_unique<HandLandmarkDetector>(models.landmarks, threads);
+  const engine::RuntimeOptions threading{.threads = threads};
+  palm_detector_ = std::make_unique<PalmDetector>(models.palm_detector, threading);
+  landmark_detector_ = std::make_unique<HandLandmarkDetector>(models.landmarks, threading);
+}
+
+HandRuntimes::HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool)
+    : variant_(models.variant) {
+  check_models(models);
+  const engine::RuntimeOptions threading{.pool = std::move(pool)};
+  palm_detector_ = std::make_unique<PalmDetector>(models.palm_detector, threading);
+  landmark_detector_ = std::make_unique<HandLandmarkDetector>(models.landmarks, threading);
 }
 
 HandRuntimes::~HandRuntimes() = default;

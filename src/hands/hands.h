@@ -96,6 +96,8 @@ class HandLandmarkDetector;
 class HandRuntimes {
  public:
   explicit HandRuntimes(const HandModels& models, int threads = 1);  // Throws engine::ModelError, HandError.
+  // Both runtimes on `pool`, shared with other workers' runtimes (engine::ThreadPool); nullptr: this thread.
+  HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool);
   ~HandRuntimes();
   HandRuntimes(HandRuntimes&&) noexcept;
   HandRuntimes& operator=(HandRuntimes&&) noexcept;

@@ -39,8 +39,8 @@ std::vector<vision::Anchor> palm_anchors() {
 
 }  // namespace
 
-PalmDetector::PalmDetector(std::shared_ptr<const engine::Model> model, int threads)
-    : runtime_(model, engine::RuntimeOptions{.threads = threads}), anchors_(palm_anchors()) {
+PalmDetector::PalmDetector(std::shared_ptr<const engine::Model> model, const engine::RuntimeOptions& threading)
+    : runtime_(model, threading), anchors_(palm_anchors()) {
   const std::string& name = runtime_.model().name();
   if (runtime_.input_count() != 1 || runtime_.output_count() != 2) {
     throw HandError(name + ": palm detector needs 1 input and 2 outputs, has " +

@@ -25,7 +25,7 @@ class PalmDetector {
  public:
   // Checks the model's shapes: input [1, 192, 192, 3], outputs [1, 2016, 18] and [1, 2016, 1] (in
   // either order). Throws HandError on a mismatch, engine::ModelError from the runtime.
-  PalmDetector(std::shared_ptr<const engine::Model> model, int threads);
+  PalmDetector(std::shared_ptr<const engine::Model> model, const engine::RuntimeOptions& threading);
 
   // Palms in `image` scoring >= min_score, in image-normalized coordinates (letterbox removed, which for
   // the whole unrotated image is what tasks-vision's DetectionProjection with the crop matrix computes),

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -63,6 +64,9 @@ class PoseRuntimes {
   // the landmark model's segmentation head (about a third of its cost). Throws engine::ModelError when
   // the models' inputs or outputs do not have the shapes the pose graph needs.
   PoseRuntimes(const PoseModels& models, int threads = 1, bool segmentation = false);
+  // The same with both runtimes on `pool`, shared with other workers' runtimes (see engine::ThreadPool;
+  // the runtimes keep it alive). nullptr: the calling thread only.
+  PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::ThreadPool> pool, bool segmentation = false);
 
   bool computes_segmentation() const noexcept { return segmentation_; }
 
@@ -73,6 +77,9 @@ class PoseRuntimes {
   vision::CropScratch& scratch() noexcept { return scratch_; }
 
  private:
+  // `threading`: its threads and pool; its outputs are ignored.
+  PoseRuntimes(const PoseModels& models, const engine::RuntimeOptions& threading, bool segmentation);
+
   engine::Runtime detector_;
   engine::Runtime landmarks_;
   std::vector<vision::Anchor> anchors_;
@@ -131,6 +138,8 @@ class PoseTracker {
  public:
   PoseTracker(const PoseModels& models, const PoseOptions& options, int threads = 1)
       : runtimes_(models, threads, options.segmentation), options_(options) {}
+  PoseTracker(const PoseModels& models, const PoseOptions& options, std::shared_ptr<engine::ThreadPool> pool)
+      : runtimes_(models, std::move(pool), options.segmentation), options_(options) {}
 
   std::optional<Pose> process(const vision::Image& image, int64_t timestamp_us, PoseTiming* timing = nullptr) {
     return track_pose(image, timestamp_us, state_, runtimes_, options_, timing);

@@ -13,10 +13,11 @@ namespace posestream::pose {
 
 namespace {
 
-engine::Runtime make_runtime(std::shared_ptr<const engine::Model> model, int threads,
+engine::Runtime make_runtime(std::shared_ptr<const engine::Model> model, const engine::RuntimeOptions& threading,
                              std::vector<std::string> outputs) {
   engine::RuntimeOptions options;
-  options.threads = threads;
+  options.threads = threading.threads;
+  options.pool = threading.pool;
   options.outputs = std::move(outputs);
   return engine::Runtime(std::move(model), std::move(options));
 }
@@ -125,8 +126,14 @@ PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel m
 }
 
 PoseRuntimes::PoseRuntimes(const PoseModels& models, int threads, bool segmentation)
-    : detector_(make_runtime(checked_detector(models), threads, {})),
-      landmarks_(make_runtime(checked_landmarks(models), threads,
+    : PoseRuntimes(models, engine::RuntimeOptions{.threads = threads}, segmentation) {}
+
+PoseRuntimes::PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::ThreadPool> pool, bool segmentation)
+    : PoseRuntimes(models, engine::RuntimeOptions{.pool = std::move(pool)}, segmentation) {}
+
+PoseRuntimes::PoseRuntimes(const PoseModels& models, const engine::RuntimeOptions& threading, bool segmentation)
+    : detector_(make_runtime(checked_detector(models), threading, {})),
+      landmarks_(make_runtime(checked_landmarks(models), threading,
                               landmark_outputs_to_compute(*models.landmarks, segmentation))),
       anchors_(pose_anchors()),
       segmentation_(segmentation) {}
