@@ -1,0 +1,220 @@
+// End-to-end test of the web client: the built `posestream serve` with web/, headless Chromium whose fake
+// camera plays the golden frames, checked through the page's results, overlay pixels and HUD.
+//   node e2e.mjs --binary BUILD/posestream --make-y4m BUILD/tests/web/web_make_y4m --source-dir SRC --out-dir DIR
+// Exit 77 (CTest's skip) when Chromium cannot be found; 1 on any failed check.
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const SKIP = 77;
+const WAIT_MS = 120_000;  // Generous: CI runs on 2 shared cores and loads three models per worker.
+const FRAME_INDEX = 0;     // The golden frame the fake camera shows, held still so results line up with it.
+const FRAME_REPEATS = 30;  // One second of it at 30 fps; Chromium loops the file.
+const TOLERANCE = 0.05;    // Normalized distance from MediaPipe's landmark.
+
+function parseArguments(argv) {
+  const options = {};
+  for (let index = 0; index < argv.length; index += 2) options[argv[index].replace(/^--/, "")] = argv[index + 1];
+  for (const name of ["binary", "make-y4m", "source-dir", "out-dir"]) {
+    if (!options[name]) throw new Error(`e2e: missing --${name}`);
+  }
+  return options;
+}
+
+function log(message) { console.log(`e2e: ${message}`); }
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  log(`ok: ${message}`);
+}
+
+// The golden sequence: its frames and MediaPipe's own pose landmarks for them (the independent reference).
+function goldenSequence(sourceDir) {
+  const shared = process.env.POSESTREAM_SHARED || path.join(sourceDir, "..", "shared");
+  const sequences = path.join(shared, "golden", "sequences");
+  const folder = readdirSync(sequences).filter((name) => name.startsWith("frames_seq_")).sort()[0];
+  if (!folder) throw new Error(`e2e: no frames_seq_* folder in ${sequences} (set POSESTREAM_SHARED)`);
+  const name = folder.replace(/^frames_/, "");
+  const frames = readdirSync(path.join(sequences, folder)).filter((file) => file.endsWith(".jpg")).sort()
+                     .map((file) => path.join(sequences, folder, file));
+  const golden = JSON.parse(readFileSync(path.join(sequences, name, "pose_full_video.json"), "utf8"));
+  return { name, frames, golden };
+}
+
+// Where the test's result must put each landmark: MediaPipe's own landmarks for the camera's frame.
+function goldenLandmarks(golden, frameIndex) {
+  const landmarks = golden.frames[frameIndex]?.result?.landmarks?.[0];
+  if (!landmarks) throw new Error(`e2e: the golden sequence has no pose for frame ${frameIndex}`);
+  return landmarks;
+}
+
+// Starts `posestream serve`; resolves with its URL once it prints it.
+function startServer(options, port) {
+  const models = process.env.POSESTREAM_MODELS || path.join(options["source-dir"], "models");
+  const server = spawn(options.binary, ["serve", "--host", "127.0.0.1", "--port", String(port), "--models", models,
+                                        "--web", path.join(options["source-dir"], "web")],
+                       { stdio: ["ignore", "pipe", "pipe"] });
+  server.output = "";
+  server.stderr.on("data", (chunk) => { server.output += chunk; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`e2e: the server printed no URL in ${WAIT_MS} ms:\n${server.output}`)),
+                             WAIT_MS);
+    server.stdout.on("data", (chunk) => {
+      server.output += chunk;
+      const match = /posestream: open (http:\/\/\S+\/)/.exec(server.output);
+      if (match) { clearTimeout(timer); resolve({ server, url: match[1] }); }
+    });
+    server.on("exit", (code) => { clearTimeout(timer); reject(new Error(`e2e: the server exited ${code}:\n${server.output}`)); });
+  });
+}
+
+function stopServer(server) {
+  return new Promise((resolve) => {
+    if (server.exitCode !== null) return resolve(server.exitCode);
+    server.removeAllListeners("exit");
+    server.on("exit", (code) => resolve(code));
+    server.kill("SIGTERM");
+  });
+}
+
+async function launchBrowser(chromium, executablePath, y4m, userDataDir) {
+  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                `--use-file-for-fake-video-capture=${y4m}`];
+  return chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args,
+                                                         viewport: { width: 1280, height: 760 } });
+}
+
+const hudValue = (page, name) => page.$eval(`[data-hud="${name}"]`, (element) => Number(element.dataset.value));
+
+async function checkStreaming(page, expected) {
+  await page.waitForFunction(() => {
+    const state = globalThis.posestreamPage;
+    return state && state.drawn > 0 && state.lastResult?.pose?.landmarks?.length === 33;
+  }, null, { timeout: WAIT_MS });
+  const result = await page.evaluate(() => globalThis.posestreamPage.lastResult);
+  check(result.pose.landmarks.length === 33, `a result with a pose of 33 landmarks (sequence ${result.sequence})`);
+  // Shoulders, elbows, wrists and hips where MediaPipe itself put them on this frame (loosely: this checks
+  // the page and the wire, not the model's accuracy).
+  for (const index of [11, 12, 13, 14, 15, 16, 23, 24]) {
+    const [x, y] = result.pose.landmarks[index];
+    const distance = Math.hypot(x - expected[index].x, y - expected[index].y);
+    check(distance < TOLERANCE, `pose landmark ${index} at (${x.toFixed(3)}, ${y.toFixed(3)}), ` +
+                                `${distance.toFixed(3)} from MediaPipe's`);
+  }
+  const painted = await page.$eval("#overlay", (canvas) => {
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let index = 3; index < pixels.length; index += 4) count += pixels[index] > 0 ? 1 : 0;
+    return count;
+  });
+  check(painted > 500, `the overlay canvas is drawn on (${painted} painted pixels)`);
+  await page.waitForFunction(() => {
+    const value = (name) => Number(document.querySelector(`[data-hud="${name}"]`)?.dataset.value);
+    return value("fps-sent") > 0 && value("fps-received") > 0 && value("latency") > 0;
+  }, null, { timeout: WAIT_MS });
+  const sent = await hudValue(page, "fps-sent");
+  const received = await hudValue(page, "fps-received");
+  const latency = await hudValue(page, "latency");
+  check(sent > 0 && received > 0, `the HUD shows ${sent} fps sent, ${received} fps of results`);
+  check(Number.isFinite(latency) && latency > 0, `the HUD shows an end-to-end latency of ${latency.toFixed(1)} ms`);
+  const total = await hudValue(page, "timing-total");
+  check(Number.isFinite(total) && total > 0, `the HUD shows the server's total stage time, ${total.toFixed(2)} ms`);
+}
+
+// The pose control maps to the protocol's config: with pose off, results come without a pose.
+async function checkControls(page) {
+  await page.selectOption('select[name="pose"]', "off");
+  await page.waitForFunction(() => globalThis.posestreamPage.lastResult?.pose === null, null, { timeout: WAIT_MS });
+  check(true, "pose 'off' in the form gives results with pose null");
+  await page.selectOption('select[name="pose"]', "full");
+  await page.waitForFunction(() => globalThis.posestreamPage.lastResult?.pose?.landmarks?.length === 33, null,
+                             { timeout: WAIT_MS });
+  check(true, "pose 'full' again gives 33 landmarks");
+}
+
+// The server goes away: the page says so; it comes back on the same port: the client reconnects, and
+// its new stream starts again at sequence 0.
+async function checkReconnect(page, options, server, port) {
+  await stopServer(server);
+  await page.waitForFunction(() => /posestream serve/.test(document.getElementById("message").textContent), null,
+                             { timeout: WAIT_MS });
+  check(true, `with the server stopped the page says: "${await page.textContent("#message")}"`);
+  const restarted = await startServer(options, port);
+  await page.waitForFunction(() => {
+    const state = globalThis.posestreamPage;
+    return state.hellos >= 2 && state.answersSinceHello.length > 0 && state.lastResult?.pose;
+  }, null, { timeout: WAIT_MS });
+  const answered = await page.evaluate(() => globalThis.posestreamPage.answersSinceHello);
+  check(Math.min(...answered) === 0, `after reconnecting, answers come for a fresh sequence from 0 (${answered.join(" ")})`);
+  return restarted.server;
+}
+
+async function checkCameraRefused(context, url) {
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => !document.getElementById("message").hidden, null, { timeout: WAIT_MS });
+  const text = await page.textContent("#message");
+  check(/refused/.test(text), `with the camera refused the page says: "${text}"`);
+  await page.close();
+}
+
+async function run(options) {
+  const executablePath = process.env.POSESTREAM_CHROMIUM || "/usr/bin/chromium";
+  if (!existsSync(executablePath)) {
+    console.log(`e2e: SKIP: Chromium not found at ${executablePath} (scripts/setup installs Debian's chromium)`);
+    return SKIP;
+  }
+  let chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch (error) {
+    throw new Error(`e2e: playwright-core is not installed in tests/web (run scripts/setup): ${error.message}`);
+  }
+  const { name, frames, golden } = goldenSequence(options["source-dir"]);
+  const y4m = path.join(options["out-dir"], "fake_camera.y4m");
+  const still = Array(FRAME_REPEATS).fill(frames[FRAME_INDEX]);
+  execFileSync(options["make-y4m"], [y4m, "640", "480", ...still], { stdio: "inherit" });
+  let { server, url } = await startServer(options, 0);
+  const port = Number(new URL(url).port);
+  log(`server at ${url}; the fake camera shows ${path.basename(frames[FRAME_INDEX])} of ${name}`);
+  const userDataDir = mkdtempSync(path.join(tmpdir(), "posestream-e2e-"));
+  const context = await launchBrowser(chromium, executablePath, y4m, userDataDir);
+  const page = await context.newPage();
+  const consoleLines = [];
+  page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
+  const screenshot = path.join(options["out-dir"], "e2e.png");
+  try {
+    await page.goto(url);
+    await checkStreaming(page, goldenLandmarks(golden, FRAME_INDEX));
+    await page.screenshot({ path: screenshot });
+    log(`screenshot: ${screenshot}`);
+    await checkControls(page);
+    server = await checkReconnect(page, options, server, port);
+    await checkCameraRefused(context, url);
+  } catch (error) {
+    await page.screenshot({ path: path.join(options["out-dir"], "e2e-failure.png") }).catch(() => {});
+    console.log(`e2e: page console:\n${consoleLines.join("\n")}\ne2e: server output (tail):\n${server.output.slice(-3000)}`);
+    throw error;
+  } finally {
+    const stats = await page.evaluate(() => globalThis.posestreamPage?.stats).catch(() => undefined);
+    if (stats) log(`client: ${JSON.stringify(stats.totals)}, dropped ${JSON.stringify(stats.dropped)}`);
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+    const code = await stopServer(server);
+    log(`server stopped (exit ${code})`);
+    for (const line of server.output.split("\n").filter((text) => / closed \(/.test(text))) log(`server: ${line}`);
+  }
+  return 0;
+}
+
+run(parseArguments(process.argv.slice(2))).then((code) => process.exit(code), (error) => {
+  console.error(`e2e: FAILED: ${error.stack ?? error}`);
+  process.exit(1);
+});

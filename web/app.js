@@ -1,0 +1,152 @@
+// The demo page: camera -> posestream client -> overlay and HUD, with the settings form wired to the stream.
+import { connect } from "./posestream.js";
+import { Overlay } from "./overlay.js";
+import { Hud } from "./hud.js";
+
+const page = {
+  video: document.getElementById("camera"),
+  overlay: new Overlay(document.getElementById("overlay")),
+  hud: new Hud(document.getElementById("hud")),
+  form: document.getElementById("controls"),
+  status: document.getElementById("status"),
+  message: document.getElementById("message"),
+};
+
+// What the page has seen, for people poking at it in the console and for the browser test.
+const debug = { lastResult: null, results: 0, drawn: 0, lastDrawLatencyMs: null, errors: [], hellos: 0,
+                answersSinceHello: [] };
+globalThis.posestreamPage = debug;
+
+function showMessage(text) {
+  page.message.textContent = text;
+  page.message.hidden = !text;
+}
+
+function serverUrl() {
+  const override = new URLSearchParams(location.search).get("server");
+  if (override) return override;
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+}
+
+// The config message the settings form stands for.
+function configOfForm() {
+  const form = page.form.elements;
+  return { pose: form.pose.value, hands: form.hands.value, smoothing: form.smoothing.checked };
+}
+
+function encodingOfForm() {
+  const form = page.form.elements;
+  return { jpegQuality: Number(form.quality.value), maxWidth: Number(form.resolution.value) };
+}
+
+function cameraErrorText(error) {
+  switch (error.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "Camera access was refused. Allow the camera for this page (the icon in the address bar) and reload.";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No camera was found. Connect one and reload.";
+    case "NotReadableError":
+      return "The camera is in use by another program (or the system blocked it). Close that program and reload.";
+    default:
+      return `The camera could not be opened: ${error.name}: ${error.message}`;
+  }
+}
+
+async function openCamera() {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw Object.assign(new Error("this page needs https or localhost to use a camera"), { name: "SecurityError" });
+  }
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: false,
+    video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } },
+  });
+  page.video.srcObject = stream;
+  await page.video.play();
+}
+
+function wireClient(client) {
+  client.on("status", ({ state, message }) => {
+    page.status.textContent = message;
+    page.status.dataset.state = state;
+    if (state === "open") showMessage("");
+  });
+  client.on("error", (error) => {
+    debug.errors.push(error);
+    if (error.code === "disconnected") {
+      showMessage(`${error.message}. Is \`posestream serve\` running? Retrying…`);
+      debug.lastResult = null;
+    } else {
+      showMessage(`server said ${error.code}: ${error.message}`);
+    }
+  });
+  client.on("hello", () => {
+    debug.hellos++;
+    debug.answersSinceHello = [];
+  });
+  client.on("result", (result) => {
+    debug.lastResult = result;
+    debug.results++;
+    if (debug.answersSinceHello.length < 1000) debug.answersSinceHello.push(result.sequence);
+  });
+  client.on("dropped", (answer) => {
+    if (!answer.local && debug.answersSinceHello.length < 1000) debug.answersSinceHello.push(answer.sequence);
+  });
+  client.on("stats", (stats) => {
+    page.hud.update(stats);
+    debug.stats = stats;
+  });
+}
+
+function wireForm(client) {
+  page.form.addEventListener("change", (event) => {
+    const name = event.target.name;
+    if (name === "pose" || name === "hands" || name === "smoothing") client.configure(configOfForm());
+    else client.setEncoding(encodingOfForm());
+  });
+  page.form.elements.quality.addEventListener("input", () => {
+    page.form.elements.qualityValue.value = Number(page.form.elements.quality.value).toFixed(2);
+  });
+}
+
+// Draws the newest result once per display frame and measures capture -> drawn.
+function drawLoop() {
+  let drawnResult = null;
+  const frame = () => {
+    const result = debug.lastResult;
+    if (result === null) {
+      if (drawnResult !== null) page.overlay.clear();
+      drawnResult = null;
+    } else if (result !== drawnResult) {
+      page.overlay.draw(result);
+      drawnResult = result;
+      debug.drawn++;
+      if (result.captureMs !== undefined) {
+        debug.lastDrawLatencyMs = performance.now() - result.captureMs;
+        page.hud.drawn(debug.lastDrawLatencyMs);
+      }
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+async function main() {
+  try {
+    await openCamera();
+  } catch (error) {
+    page.status.textContent = "no camera";
+    showMessage(cameraErrorText(error));
+    debug.errors.push({ code: "camera", message: error.message });
+    return;
+  }
+  const client = connect(serverUrl(), { source: page.video, maxInFlight: 2, config: configOfForm(),
+                                        ...encodingOfForm() });
+  debug.client = client;
+  wireClient(client);
+  wireForm(client);
+  drawLoop();
+}
+
+main();

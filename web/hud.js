@@ -1,0 +1,49 @@
+// The heads-up display: send and result rates, end-to-end latency, the server's stage timings, drops by reason.
+
+const STAGES = ["queue", "decode", "pose", "hands", "total"];
+
+function format(value, digits = 1) {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "–";
+}
+
+export class Hud {
+  // `root` holds elements with data-hud="<field>" that this fills in.
+  constructor(root) {
+    this.root = root;
+    this.drawLatencies = [];  // capture -> drawn, ms, since the last update
+    this.lastDrawLatencyMs = null;
+  }
+
+  field(name) { return this.root.querySelector(`[data-hud="${name}"]`); }
+
+  set(name, text, value) {
+    const element = this.field(name);
+    if (!element) return;
+    element.textContent = text;
+    if (value !== undefined) element.dataset.value = String(value);
+  }
+
+  // A result was drawn `latencyMs` after its frame was captured.
+  drawn(latencyMs) {
+    if (Number.isFinite(latencyMs)) this.drawLatencies.push(latencyMs);
+  }
+
+  // Called with each of the client's stats events (once a second).
+  update(stats) {
+    this.set("fps-sent", format(stats.sentFps), stats.sentFps);
+    this.set("fps-received", format(stats.resultFps), stats.resultFps);
+    this.set("in-flight", String(stats.inFlight), stats.inFlight);
+    const sorted = this.drawLatencies.sort((a, b) => a - b);
+    this.drawLatencies = [];
+    if (sorted.length > 0) this.lastDrawLatencyMs = sorted[Math.floor(sorted.length / 2)];
+    this.set("latency", `${format(this.lastDrawLatencyMs, 0)} ms`, this.lastDrawLatencyMs);
+    for (const stage of STAGES) {
+      const value = stats.timingMs ? stats.timingMs[stage] : null;
+      this.set(`timing-${stage}`, `${format(value)} ms`, value);
+    }
+    const reasons = Object.entries(stats.dropped).filter(([, count]) => count > 0);
+    const text = reasons.length === 0 ? "none" : reasons.map(([reason, count]) => `${reason} ${count}`).join(", ");
+    this.set("dropped", text, stats.totals.dropped);
+    this.set("totals", `${stats.totals.sent} sent, ${stats.totals.results} results`, stats.totals.results);
+  }
+}
