@@ -1,6 +1,10 @@
 // posestream browser client: camera frames out as PSF1 binary messages, answers in as events (docs/CLIENT.md).
 // A dependency-free ES module; the protocol it speaks is docs/PROTOCOL.md.
 
+import { backoffMs, CreditLedger, encodeFrameHeader } from "./protocol.js";
+
+export { backoffMs, CreditLedger, encodeFrameHeader };
+
 const DEFAULTS = {
   maxInFlight: 2,          // Frames sent and not yet answered; a slow server lowers the send rate.
   jpegQuality: 0.8,        // 0..1, as canvas.toBlob takes it.
@@ -13,62 +17,6 @@ const DEFAULTS = {
   reconnectMaxMs: 8000,
   WebSocket: globalThis.WebSocket,  // Injectable for tests.
 };
-
-// The 20-byte PSF1 header: "PSF1", sequence (uint64 LE), capture timestamp in microseconds (uint64 LE).
-export function encodeFrameHeader(sequence, timestampMicros) {
-  const header = new ArrayBuffer(20);
-  const view = new DataView(header);
-  view.setUint32(0, 0x50534631);  // "PSF1", big-endian so the bytes read in order.
-  view.setBigUint64(4, BigInt(sequence), true);
-  view.setBigUint64(12, BigInt(timestampMicros), true);
-  return header;
-}
-
-// One credit per frame sent, freed by that frame's answer. Only numbers this client sent are freed: a
-// `lost` range may cover numbers it never sent, and a `duplicate` stands for an extra copy, not the frame.
-export class CreditLedger {
-  constructor(capacity) {
-    this.capacity = capacity;
-    this.pending = new Map();  // sequence -> what the caller stored at take()
-  }
-  get inFlight() { return this.pending.size; }
-  get available() { return this.pending.size < this.capacity; }
-  take(sequence, info) {
-    if (!this.available) throw new Error(`CreditLedger: no credit for frame ${sequence} (${this.capacity} in flight)`);
-    this.pending.set(sequence, info);
-  }
-  // Frees the credits an answer covers; returns [[sequence, info], ...] for the frames it answered.
-  answer(message) {
-    if (message.type !== "result" && message.type !== "dropped") return [];
-    if (message.type === "dropped" && message.reason === "duplicate") return [];
-    const first = message.sequence;
-    const last = message.last_sequence ?? first;
-    const freed = [];
-    for (const [sequence, info] of this.pending) {
-      if (sequence >= first && sequence <= last) freed.push([sequence, info]);
-    }
-    for (const [sequence] of freed) this.pending.delete(sequence);
-    return freed;
-  }
-  // Frees every credit older than `before` (by info.sentMs); returns them.
-  expire(before) {
-    const expired = [...this.pending].filter(([, info]) => info.sentMs < before);
-    for (const [sequence] of expired) this.pending.delete(sequence);
-    return expired;
-  }
-  clear() {
-    const all = [...this.pending];
-    this.pending.clear();
-    return all;
-  }
-}
-
-// Delay before reconnect attempt `attempt` (0-based): doubling from initial up to max, with +-25% jitter
-// so many clients restarted together do not knock together.
-export function backoffMs(attempt, initialMs, maxMs, random = Math.random) {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base * (0.75 + 0.5 * random()));
-}
 
 // Frames per second over a sliding window of event times (ms).
 class RateWindow {
@@ -113,6 +61,7 @@ export class PoseStreamClient extends EventTarget {
     this.socket = null;
     this.state = "idle";  // connecting | open | reconnecting | closed
     this.hello = null;
+    this.helloOnSocket = false;
     this.sequence = 0;
     this.lastTimestampMicros = 0n;
     this.lastSentMs = -Infinity;
@@ -121,8 +70,10 @@ export class PoseStreamClient extends EventTarget {
     this.attempt = 0;
     this.reconnects = 0;
     this.video = null;
+    this.freshFrame = false;  // The video has shown a frame not yet sent.
     this.resetCounters();
-    this.timers = [];
+    this.reconnectTimer = null;
+    this.frameTimer = null;  // The frame poll, where there is no requestVideoFrameCallback.
     if (options.source) this.setSource(options.source);
     this.statsTimer = setInterval(() => this.emitStats(), this.options.statsIntervalMs);
     this.open();
@@ -138,16 +89,19 @@ export class PoseStreamClient extends EventTarget {
 
   // A <video> element or a MediaStream (wrapped in a hidden, muted <video>). null stops sending.
   setSource(source) {
+    let polled = false;
     if (source && typeof MediaStream !== "undefined" && source instanceof MediaStream) {
       const video = document.createElement("video");
       Object.assign(video, { muted: true, playsInline: true, srcObject: source });
-      video.play().catch(() => {});
+      video.play().catch((error) => this.emit("error", { code: "video_failed", message: String(error) }));
       source = video;
+      polled = true;  // Not on the page: frame callbacks are not to be relied on.
     }
+    clearTimeout(this.frameTimer);
     this.video = source;
-    this.watchFrames();
+    this.freshFrame = false;
+    this.watchFrames(source, polled);
   }
-
   // Changes any of {pose, hands, smoothing, drop_policy}; remembered and re-sent after a reconnect.
   configure(changes) {
     Object.assign(this.config, changes);
@@ -178,7 +132,8 @@ export class PoseStreamClient extends EventTarget {
   close() {
     this.state = "closed";
     clearInterval(this.statsTimer);
-    for (const timer of this.timers) clearTimeout(timer);
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.frameTimer);
     if (this.socket) this.socket.close(1000);
     this.forgetInFlight("closed");
   }
@@ -210,6 +165,7 @@ export class PoseStreamClient extends EventTarget {
       return;
     }
     socket.binaryType = "arraybuffer";
+    this.helloOnSocket = false;
     socket.onmessage = (event) => this.onMessage(event.data);
     socket.onclose = (event) => this.onClose(socket, event);
     socket.onerror = () => {};  // Always followed by close, which says more.
@@ -232,6 +188,7 @@ export class PoseStreamClient extends EventTarget {
 
   onHello(message) {
     this.hello = message;
+    this.helloOnSocket = true;
     this.attempt = 0;
     this.sequence = 0;  // A new connection is a new stream.
     this.lastTimestampMicros = 0n;
@@ -272,9 +229,8 @@ export class PoseStreamClient extends EventTarget {
     this.forgetInFlight("disconnected");
     if (this.state === "closed") return;
     const reason = event.reason ? ` (${event.code} ${event.reason})` : ` (code ${event.code})`;
-    const message = this.hello === null && this.reconnects === 0 && this.attempt === 0
-                        ? `cannot reach the server at ${this.url}${reason}`
-                        : `connection to ${this.url} closed${reason}`;
+    const message = this.helloOnSocket ? `connection to ${this.url} closed${reason}`
+                                       : `cannot reach the server at ${this.url}${reason}`;
     this.emit("error", { code: "disconnected", message });
     this.scheduleReconnect();
   }
@@ -289,12 +245,12 @@ export class PoseStreamClient extends EventTarget {
 
   scheduleReconnect() {
     const delay = backoffMs(this.attempt++, this.options.reconnectInitialMs, this.options.reconnectMaxMs);
-    this.setState("reconnecting", `server unreachable; retrying in ${(delay / 1000).toFixed(1)} s`);
-    this.timers.push(setTimeout(() => {
+    this.setState("reconnecting", `no connection; retrying in ${(delay / 1000).toFixed(1)} s`);
+    this.reconnectTimer = setTimeout(() => {
       if (this.state === "closed") return;
       this.reconnects++;
       this.open();
-    }, delay));
+    }, delay);
   }
 
   sendText(message) {
@@ -303,17 +259,22 @@ export class PoseStreamClient extends EventTarget {
     return true;
   }
 
-  // Calls pump() on every new video frame (requestVideoFrameCallback where the browser has it).
-  watchFrames() {
-    const video = this.video;
+  // Marks each new video frame fresh and calls pump(): per presented frame where the browser has
+  // requestVideoFrameCallback, else at the camera's frame rate. A frame is sent at most once.
+  watchFrames(video, polled) {
     if (!video) return;
+    const track = video.srcObject?.getVideoTracks?.()[0];
+    const intervalMs = 1000 / (track?.getSettings?.().frameRate || 30);
+    const useCallback = !polled && typeof video.requestVideoFrameCallback === "function";
     const next = () => {
       if (this.video !== video || this.state === "closed") return;
+      this.freshFrame = true;
       this.pump();
-      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(next);
-      else setTimeout(next, 10);
+      if (useCallback) video.requestVideoFrameCallback(next);
+      else this.frameTimer = setTimeout(next, intervalMs);
     };
-    next();
+    if (useCallback) video.requestVideoFrameCallback(next);
+    else next();
   }
 
   // Sends the current frame if a credit, the connection and the frame-rate cap allow.
@@ -327,13 +288,14 @@ export class PoseStreamClient extends EventTarget {
     if (this.state !== "open" || this.encoding) return;
     this.sendPendingReset();
     if (this.resetRequested || !this.ledger.available) return;
-    if (!video || video.readyState < 2 || !video.videoWidth) return;
+    if (!video || !this.freshFrame || video.readyState < 2 || !video.videoWidth) return;
     if (this.options.maxFps > 0 && now - this.lastSentMs < 1000 / this.options.maxFps) return;
     this.sendFrame(video).catch((error) => this.emit("error", { code: "encode_failed", message: String(error) }));
   }
 
   async sendFrame(video) {
     this.encoding = true;
+    this.freshFrame = false;
     const captureMs = performance.now();
     const socket = this.socket;
     try {
