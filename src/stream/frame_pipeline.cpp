@@ -68,6 +68,11 @@ FramePipeline::FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptio
     throw std::invalid_argument("frame pipeline: threads_per_runtime " +
                                 std::to_string(options_.threads_per_runtime) + " is below 1");
   }
+  if (options_.inference_pool != nullptr && options_.threads_per_runtime != 1) {
+    throw std::invalid_argument("frame pipeline: threads_per_runtime " + std::to_string(options_.threads_per_runtime) +
+                                " and a shared inference pool of " +
+                                std::to_string(options_.inference_pool->size()) + " threads; give one");
+  }
 }
 
 void FramePipeline::prewarm(const StreamConfig& config) {
@@ -78,8 +83,10 @@ void FramePipeline::prewarm(const StreamConfig& config) {
 pose::PoseRuntimes& FramePipeline::pose_runtimes(pose::PoseModel variant, bool segmentation) {
   auto& slot = pose_runtimes_[{variant, segmentation}];
   if (slot == nullptr) {
-    slot = std::make_unique<pose::PoseRuntimes>(models_->pose(variant), options_.threads_per_runtime,
-                                                segmentation);
+    const pose::PoseModels models = models_->pose(variant);
+    slot = options_.inference_pool
+               ? std::make_unique<pose::PoseRuntimes>(models, options_.inference_pool, segmentation)
+               : std::make_unique<pose::PoseRuntimes>(models, options_.threads_per_runtime, segmentation);
   }
   return *slot;
 }
@@ -87,7 +94,9 @@ pose::PoseRuntimes& FramePipeline::pose_runtimes(pose::PoseModel variant, bool s
 hands::HandRuntimes& FramePipeline::hand_runtimes(hands::HandModel variant) {
   auto& slot = hand_runtimes_[variant];
   if (slot == nullptr) {
-    slot = std::make_unique<hands::HandRuntimes>(models_->hands(variant), options_.threads_per_runtime);
+    const hands::HandModels models = models_->hands(variant);
+    slot = options_.inference_pool ? std::make_unique<hands::HandRuntimes>(models, options_.inference_pool)
+                                   : std::make_unique<hands::HandRuntimes>(models, options_.threads_per_runtime);
   }
   return *slot;
 }

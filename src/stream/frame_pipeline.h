@@ -88,6 +88,10 @@ struct PipelineOptions {
   vision::DecodeLimits decode_limits;
   // Each runtime's own thread pool. 1 (the worker's thread only): parallelism comes from workers.
   int threads_per_runtime = 1;
+  // Or every runtime on this pool, shared with other pipelines (threads_per_runtime must stay 1): one
+  // stream alone gets all its threads for each operator, several streams take turns operator by
+  // operator (engine::ThreadPool). nullptr: none.
+  std::shared_ptr<engine::ThreadPool> inference_pool;
 };
 
 // Per worker thread; not thread-safe. Owns the runtimes, created on first use and kept: creating one

@@ -13,9 +13,24 @@ namespace {
 constexpr std::size_t kMaxSessions = 65536;
 constexpr std::size_t kMaxWorkers = 256;
 
-std::size_t resolve_worker_count(std::size_t requested) {
+std::size_t resolve_thread_count(std::size_t requested) {
   if (requested != 0) return requested;
   return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+// The pool every worker's runtimes share, or none (inference_threads 1: each worker on its own thread).
+std::shared_ptr<engine::ThreadPool> make_inference_pool(std::size_t requested, const PipelineOptions& pipeline) {
+  const std::size_t threads = resolve_thread_count(requested);
+  if (threads > kMaxWorkers) {
+    throw std::invalid_argument("scheduler: inference_threads " + std::to_string(threads) + " is above " +
+                                std::to_string(kMaxWorkers));
+  }
+  if (threads == 1) return pipeline.inference_pool;
+  if (pipeline.inference_pool != nullptr) {
+    throw std::invalid_argument("scheduler: inference_threads " + std::to_string(threads) +
+                                " and a pipeline inference pool given too; give one");
+  }
+  return std::make_shared<engine::ThreadPool>(threads);
 }
 
 }  // namespace
@@ -79,7 +94,7 @@ std::size_t RunQueue::queued_count() const {
 Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions options)
     : models_(std::move(models)), options_(std::move(options)) {
   if (models_ == nullptr) throw std::invalid_argument("scheduler: no model library");
-  const std::size_t workers = resolve_worker_count(options_.worker_count);
+  const std::size_t workers = resolve_thread_count(options_.worker_count);
   if (workers > kMaxWorkers) {
     throw std::invalid_argument("scheduler: worker_count " + std::to_string(workers) + " is above " +
                                 std::to_string(kMaxWorkers));
@@ -93,6 +108,7 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
     if (options_.prewarm->pose) models_->pose(*options_.prewarm->pose);
     if (options_.prewarm->hands) models_->hands(*options_.prewarm->hands);
   }
+  options_.pipeline.inference_pool = make_inference_pool(options_.inference_threads, options_.pipeline);
   observer_ = std::make_shared<const StreamObserver>(options_.observer);
   run_queue_ = std::make_shared<RunQueue>(options_.max_sessions);
   // The pipeline is built before the thread starts so that a bad option throws here, not on a worker.

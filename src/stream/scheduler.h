@@ -21,6 +21,11 @@ struct SchedulerOptions {
   std::size_t worker_count = 0;
   // Open sessions at most; open_session refuses more. The server's connection limit. Range [1, 65536].
   std::size_t max_sessions = 64;
+  // Size of the one inference pool every worker's runtimes share (engine::ThreadPool): a lone stream
+  // gets all of its threads for each operator. 1: no pool, each worker infers on its own thread.
+  // 0: std::thread::hardware_concurrency(). Range [0, 256]. With more than 1, pipeline.inference_pool
+  // must be unset (the Scheduler creates it) and pipeline.threads_per_runtime 1.
+  std::size_t inference_threads = 1;
   PipelineOptions pipeline;
   // Each worker creates this config's runtimes before taking work, so first frames do not pay for them
   // (3-55 ms per model). nullopt: created on first use.
@@ -81,6 +86,10 @@ class Scheduler {
   void stop();
 
   std::size_t worker_count() const noexcept { return workers_.size(); }
+  // Threads of the shared inference pool; 1 when there is none.
+  std::size_t inference_threads() const noexcept {
+    return options_.pipeline.inference_pool ? options_.pipeline.inference_pool->size() : 1;
+  }
   std::size_t open_sessions() const { return run_queue_->open_count(); }
 
  private:

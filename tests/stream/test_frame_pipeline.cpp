@@ -184,6 +184,9 @@ TEST(FramePipeline, RefusesBadOptions) {
   PipelineOptions options;
   options.threads_per_runtime = 0;
   EXPECT_THROW(FramePipeline(shared_library(), options), std::invalid_argument);
+  options.threads_per_runtime = 2;
+  options.inference_pool = std::make_shared<engine::ThreadPool>(2);
+  EXPECT_THROW(FramePipeline(shared_library(), options), std::invalid_argument);
 }
 
 TEST(StreamConfig, ValidateNamesTheSettingAndValue) {

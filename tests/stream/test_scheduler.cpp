@@ -273,6 +273,69 @@ TEST(Scheduler, RefusesBadOptionsNamingThem) {
   EXPECT_THROW(Scheduler(shared_library(), bad_pipeline), std::invalid_argument);
 }
 
+TEST(Scheduler, RefusesABadInferencePool) {
+  SchedulerOptions too_many;
+  too_many.worker_count = 1;
+  too_many.prewarm.reset();
+  too_many.inference_threads = 257;
+  EXPECT_THROW(Scheduler(shared_library(), too_many), std::invalid_argument);
+  SchedulerOptions both;
+  both.worker_count = 1;
+  both.prewarm.reset();
+  both.inference_threads = 2;
+  both.pipeline.inference_pool = std::make_shared<engine::ThreadPool>(2);
+  EXPECT_THROW(Scheduler(shared_library(), both), std::invalid_argument);
+}
+
+// Two workers on one shared inference pool, two streams at once: every frame gives what one thread gives.
+TEST(Scheduler, SharedInferencePoolGivesTheOneThreadResults) {
+  constexpr std::uint64_t kFrames = 4;
+  StreamConfig config = light_config();
+  config.static_image_mode = true;  // Every frame the same work, so every result should be the same.
+  StreamState reference_state;
+  reference_state.config = config;
+  const FrameResult expected = FramePipeline(shared_library()).run(small_jpeg(), 1, reference_state);
+  ASSERT_TRUE(expected.ok()) << expected.error;
+
+  SchedulerOptions options;
+  options.worker_count = 2;
+  options.inference_threads = 2;
+  options.prewarm = config;
+  std::vector<std::unique_ptr<Recorder>> recorders;
+  for (int stream = 0; stream < 2; ++stream) recorders.push_back(std::make_unique<Recorder>());
+  Scheduler scheduler(shared_library(), options);
+  EXPECT_EQ(scheduler.inference_threads(), 2u);
+  std::vector<std::shared_ptr<Session>> sessions;
+  for (int stream = 0; stream < 2; ++stream) {
+    SessionOptions session_options;
+    session_options.drop_policy = DropPolicy::all;
+    session_options.config = config;
+    sessions.push_back(scheduler.open_session(session_options, recorders[stream]->sink()));
+    ASSERT_NE(sessions.back(), nullptr);
+  }
+  for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) {
+    for (const std::shared_ptr<Session>& session : sessions) {
+      session->push(FrameInput{sequence, static_cast<std::int64_t>(sequence + 1) * 33'333, small_jpeg(), Clock::now()},
+                    Clock::now());
+    }
+  }
+  for (int stream = 0; stream < 2; ++stream) {
+    ASSERT_TRUE(recorders[stream]->wait_for(kFrames));
+    for (const Answer& answer : recorders[stream]->answers()) {
+      SCOPED_TRACE("stream " + std::to_string(stream) + ": " + describe(answer));
+      const auto* result = std::get_if<ResultAnswer>(&answer);
+      ASSERT_NE(result, nullptr);
+      ASSERT_EQ(result->result.pose.has_value(), expected.pose.has_value());
+      if (!expected.pose) continue;
+      for (size_t i = 0; i < pose::kPoseLandmarkCount; ++i) {
+        EXPECT_NEAR(result->result.pose->landmarks[i].x, expected.pose->landmarks[i].x, 1e-4) << "landmark " << i;
+        EXPECT_NEAR(result->result.pose->landmarks[i].y, expected.pose->landmarks[i].y, 1e-4) << "landmark " << i;
+      }
+      EXPECT_EQ(result->result.hands.size(), expected.hands.size());
+    }
+  }
+}
+
 // A config takes effect from the next frame a worker starts: here pose off, then hands off too.
 TEST(Scheduler, ConfigureAppliesToLaterFrames) {
   SchedulerOptions options;
