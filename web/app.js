@@ -62,6 +62,9 @@ async function openCamera() {
     audio: false,
     video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } },
   });
+  stream.getVideoTracks()[0]?.addEventListener("ended", () => {
+    showMessage("The camera stopped (unplugged, or taken by another program). Reload to start it again.");
+  });
   page.video.srcObject = stream;
   await page.video.play();
 }

@@ -53,7 +53,7 @@ function goldenLandmarks(golden, frameIndex) {
 function startServer(options, port) {
   const models = process.env.POSESTREAM_MODELS || path.join(options["source-dir"], "models");
   const server = spawn(options.binary, ["serve", "--host", "127.0.0.1", "--port", String(port), "--models", models,
-                                        "--web", path.join(options["source-dir"], "web")],
+                                        "--web", path.join(options["source-dir"], "web"), "--workers", "1"],
                        { stdio: ["ignore", "pipe", "pipe"] });
   server.output = "";
   server.stderr.on("data", (chunk) => { server.output += chunk; });
@@ -69,13 +69,17 @@ function startServer(options, port) {
   });
 }
 
-function stopServer(server) {
-  return new Promise((resolve) => {
+// Stops the server with SIGTERM (a graceful shutdown); logs its sessions' closing lines.
+async function stopServer(server) {
+  const code = await new Promise((resolve) => {
     if (server.exitCode !== null) return resolve(server.exitCode);
     server.removeAllListeners("exit");
-    server.on("exit", (code) => resolve(code));
+    server.on("exit", (exitCode) => resolve(exitCode));
     server.kill("SIGTERM");
   });
+  log(`server stopped (exit ${code})`);
+  for (const line of server.output.split("\n").filter((text) => / closed \(/.test(text))) log(`server: ${line}`);
+  return code;
 }
 
 async function launchBrowser(chromium, executablePath, y4m, userDataDir) {
@@ -111,6 +115,15 @@ async function checkStreaming(page, expected) {
     return count;
   });
   check(painted > 500, `the overlay canvas is drawn on (${painted} painted pixels)`);
+  // Mirrored like a selfie view: the left shoulder's dot is at 1 - x, and nothing is drawn at x.
+  const [mirrored, unmirrored] = await page.$eval("#overlay", (canvas) => {
+    const [x, y] = globalThis.posestreamPage.lastResult.pose.landmarks[11];
+    const alphaAt = (u) => canvas.getContext("2d").getImageData(Math.round(u * canvas.width),
+                                                                Math.round(y * canvas.height), 1, 1).data[3];
+    return [alphaAt(1 - x), alphaAt(x)];
+  });
+  check(mirrored > 0 && unmirrored === 0,
+        `the overlay is mirrored (alpha ${mirrored} at the mirrored shoulder, ${unmirrored} at the unmirrored one)`);
   await page.waitForFunction(() => {
     const value = (name) => Number(document.querySelector(`[data-hud="${name}"]`)?.dataset.value);
     return value("fps-sent") > 0 && value("fps-received") > 0 && value("latency") > 0;
@@ -207,9 +220,7 @@ async function run(options) {
     if (stats) log(`client: ${JSON.stringify(stats.totals)}, dropped ${JSON.stringify(stats.dropped)}`);
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
-    const code = await stopServer(server);
-    log(`server stopped (exit ${code})`);
-    for (const line of server.output.split("\n").filter((text) => / closed \(/.test(text))) log(`server: ${line}`);
+    await stopServer(server);
   }
   return 0;
 }
