@@ -38,8 +38,8 @@ function goldenSequence(sourceDir) {
   const name = folder.replace(/^frames_/, "");
   const frames = readdirSync(path.join(sequences, folder)).filter((file) => file.endsWith(".jpg")).sort()
                      .map((file) => path.join(sequences, folder, file));
-  const golden = JSON.parse(readFileSync(path.join(sequences, name, "pose_full_video.json"), "utf8"));
-  return { name, frames, golden };
+  const read = (file) => JSON.parse(readFileSync(path.join(sequences, name, file), "utf8"));
+  return { name, frames, golden: read("pose_full_video.json"), goldenHands: read("hand_full_video.json") };
 }
 
 // Where the test's result must put each landmark: MediaPipe's own landmarks for the camera's frame.
@@ -47,6 +47,13 @@ function goldenLandmarks(golden, frameIndex) {
   const landmarks = golden.frames[frameIndex]?.result?.landmarks?.[0];
   if (!landmarks) throw new Error(`e2e: the golden sequence has no pose for frame ${frameIndex}`);
   return landmarks;
+}
+
+// MediaPipe's hands on the camera's frame: [{handedness, wrist: {x, y}}].
+function goldenHands(goldenHandsFile, frameIndex) {
+  const result = goldenHandsFile.frames[frameIndex]?.result ?? { landmarks: [], handedness: [] };
+  return result.landmarks.map((landmarks, index) => ({ handedness: result.handedness[index][0].categoryName,
+                                                       wrist: landmarks[0] }));
 }
 
 // Starts `posestream serve`; resolves with its URL once it prints it.
@@ -93,7 +100,23 @@ async function launchBrowser(chromium, executablePath, y4m, userDataDir) {
 
 const hudValue = (page, name) => page.$eval(`[data-hud="${name}"]`, (element) => Number(element.dataset.value));
 
-async function checkStreaming(page, expected) {
+// Each hand MediaPipe found on the frame comes with 21 landmarks, its wrist near MediaPipe's, and the
+// same handedness label (the one the overlay prints).
+async function checkHands(page, expectedHands) {
+  if (expectedHands.length === 0) return;
+  await page.waitForFunction((count) => globalThis.posestreamPage.lastResult?.hands?.length >= count,
+                             expectedHands.length, { timeout: WAIT_MS });
+  const hands = await page.evaluate(() => globalThis.posestreamPage.lastResult.hands);
+  for (const expected of expectedHands) {
+    const match = hands.find((hand) => hand.landmarks.length === 21 &&
+        Math.hypot(hand.landmarks[0][0] - expected.wrist.x, hand.landmarks[0][1] - expected.wrist.y) < TOLERANCE);
+    check(match !== undefined, `a hand of 21 landmarks with its wrist near MediaPipe's (${expected.wrist.x.toFixed(3)}, ` +
+                               `${expected.wrist.y.toFixed(3)})`);
+    check(match.handedness === expected.handedness, `that hand is labelled "${match.handedness}" as MediaPipe's`);
+  }
+}
+
+async function checkStreaming(page, expected, expectedHands) {
   await page.waitForFunction(() => {
     const state = globalThis.posestreamPage;
     return state && state.drawn > 0 && state.lastResult?.pose?.landmarks?.length === 33;
@@ -108,6 +131,7 @@ async function checkStreaming(page, expected) {
     check(distance < TOLERANCE, `pose landmark ${index} at (${x.toFixed(3)}, ${y.toFixed(3)}), ` +
                                 `${distance.toFixed(3)} from MediaPipe's`);
   }
+  await checkHands(page, expectedHands);
   const painted = await page.$eval("#overlay", (canvas) => {
     const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
     let count = 0;
@@ -189,7 +213,7 @@ async function run(options) {
   } catch (error) {
     throw new Error(`e2e: playwright-core is not installed in tests/web (run scripts/setup): ${error.message}`);
   }
-  const { name, frames, golden } = goldenSequence(options["source-dir"]);
+  const { name, frames, golden, goldenHands: handsFile } = goldenSequence(options["source-dir"]);
   const y4m = path.join(options["out-dir"], "fake_camera.y4m");
   const still = Array(FRAME_REPEATS).fill(frames[FRAME_INDEX]);
   execFileSync(options["make-y4m"], [y4m, "640", "480", ...still], { stdio: "inherit" });
@@ -205,7 +229,7 @@ async function run(options) {
   const screenshot = path.join(options["out-dir"], "e2e.png");
   try {
     await page.goto(url);
-    await checkStreaming(page, goldenLandmarks(golden, FRAME_INDEX));
+    await checkStreaming(page, goldenLandmarks(golden, FRAME_INDEX), goldenHands(handsFile, FRAME_INDEX));
     await page.screenshot({ path: screenshot });
     log(`screenshot: ${screenshot}`);
     await checkControls(page);
