@@ -1,5 +1,5 @@
 // End-to-end test of the web client: the built `posestream serve` with web/, headless Chromium whose fake
-// camera plays the golden frames, checked through the page's results, overlay pixels and HUD.
+// camera shows a golden frame, checked through the page's results (against MediaPipe's), overlay and HUD.
 //   node e2e.mjs --binary BUILD/posestream --make-y4m BUILD/tests/web/web_make_y4m --source-dir SRC --out-dir DIR
 // Exit 77 (CTest's skip) when Chromium cannot be found; 1 on any failed check.
 import { spawn, execFileSync } from "node:child_process";
