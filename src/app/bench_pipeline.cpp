@@ -34,6 +34,7 @@ constexpr const char* kDefaultFrame = "golden/sequences/frames_seq_gesture_four_
 constexpr std::int64_t kFrameIntervalUs = 33'333;  // 30 frames/s, as a webcam.
 
 struct BenchOptions {
+  int threads = 1;  // Of the inference pool every runtime shares; 1: none, the calling thread only.
   int runs = 30;
   int warmup = 3;
   bool json = false;
@@ -41,8 +42,8 @@ struct BenchOptions {
   std::string models_dir;
 };
 
-// Standalone invoke medians of the four models, on runtimes like the pipeline's (1 thread, the pose
-// landmark model without its segmentation head).
+// Standalone invoke medians of the four models, on runtimes like the pipeline's (the same threads, the
+// pose landmark model without its segmentation head).
 struct InvokeTimes {
   double pose_detector = 0;
   double pose_landmarks = 0;
@@ -54,6 +55,7 @@ struct InvokeTimes {
 struct Sample {
   double decode = 0, pose_detector = 0, pose_landmarks = 0, hands = 0, smoothing = 0, total = 0;
   double total_cpu = 0;  // The calling thread's CPU time: what the frame cost without the machine's other load.
+  double total_process_cpu = 0;  // All threads' CPU time, the inference pool's included.
   bool detector_ran = false;
   bool landmarks_ran = false;
   int palm_runs = 0;
@@ -76,13 +78,17 @@ double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// CPU time of the calling thread, ms. The runtimes have one thread each (the caller), so on a shared,
-// loaded machine this is the frame's own cost while wall time also counts waiting for a core.
-double thread_cpu_ms() {
+double cpu_ms(clockid_t clock) {
   timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  clock_gettime(clock, &now);
   return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
 }
+
+// CPU time of the calling thread, ms. Without a pool the runtimes run on the caller only, so on a
+// shared, loaded machine this is the frame's own cost while wall time also counts waiting for a core.
+// With a pool it misses the pool threads' share: process_cpu_ms() has it (the process runs nothing else).
+double thread_cpu_ms() { return cpu_ms(CLOCK_THREAD_CPUTIME_ID); }
+double process_cpu_ms() { return cpu_ms(CLOCK_PROCESS_CPUTIME_ID); }
 
 double median(std::vector<double> values) {
   if (values.empty()) return 0;
@@ -113,6 +119,7 @@ Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_
                  Runtimes& runtimes) {
   Sample sample;
   const double start_cpu = thread_cpu_ms();
+  const double start_process_cpu = process_cpu_ms();
   const Clock::time_point start = Clock::now();
   const vision::DecodeResult decoded = vision::decode_image(bytes);
   if (!decoded.ok()) throw std::runtime_error("bench pipeline: decode: " + decoded.error);
@@ -131,6 +138,7 @@ Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_
   sample.hands = milliseconds_since(hands_start);
   sample.total = milliseconds_since(start);
   sample.total_cpu = thread_cpu_ms() - start_cpu;
+  sample.total_process_cpu = process_cpu_ms() - start_process_cpu;
   sample.pose_detector = pose_timing.detector_ms;
   sample.pose_landmarks = pose_timing.landmarks_ms;
   sample.smoothing = pose_timing.smoothing_ms;
@@ -182,13 +190,14 @@ struct InvokeMedians {
   InvokeTimes cpu;
 };
 
-InvokeMedians measure_invokes(Runtimes& runtimes, stream::ModelLibrary& library, int runs) {
+InvokeMedians measure_invokes(Runtimes& runtimes, stream::ModelLibrary& library, int runs,
+                              const std::shared_ptr<engine::ThreadPool>& pool) {
   InvokeMedians times;
   invoke_medians(runtimes.pose.detector(), runs, times.wall.pose_detector, times.cpu.pose_detector);
   invoke_medians(runtimes.pose.landmarks(), runs, times.wall.pose_landmarks, times.cpu.pose_landmarks);
   const hands::HandModels hand_models = library.hands(hands::HandModel::full);
-  engine::Runtime palm(hand_models.palm_detector, {.threads = 1});
-  engine::Runtime landmarks(hand_models.landmarks, {.threads = 1});
+  engine::Runtime palm(hand_models.palm_detector, {.pool = pool});
+  engine::Runtime landmarks(hand_models.landmarks, {.pool = pool});
   invoke_medians(palm, runs, times.wall.palm_detector, times.cpu.palm_detector);
   invoke_medians(landmarks, runs, times.wall.hand_landmarks, times.cpu.hand_landmarks);
   return times;
@@ -258,6 +267,7 @@ nlohmann::ordered_json mode_json(const std::vector<Sample>& samples, const Invok
       {"overhead_ratio", ratio(total, invocations)},
       {"overhead_ratio_without_decode", ratio(without_decode, invocations)},
       {"total_cpu_median_ms", median_of(samples, &Sample::total_cpu)},
+      {"total_process_cpu_median_ms", median_of(samples, &Sample::total_process_cpu)},
       {"invocations_cpu_median_ms", invocations_cpu},
       {"overhead_ratio_cpu", ratio(median_of(samples, &Sample::total_cpu), invocations_cpu)},
       {"frames", samples.size()}};
@@ -274,16 +284,19 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
   const vision::HeaderResult header = vision::read_image_header(bytes);
   if (!header.ok()) throw std::runtime_error("bench pipeline: " + image.string() + ": " + header.error);
   stream::ModelLibrary library(models_dir);
-  Runtimes runtimes{pose::PoseRuntimes(library.pose(pose::PoseModel::full), 1, false),
-                    hands::HandRuntimes(library.hands(hands::HandModel::full), 1)};
+  // One pool for every runtime, as the server's workers share one (nullptr: the calling thread only).
+  const std::shared_ptr<engine::ThreadPool> pool =
+      options.threads > 1 ? std::make_shared<engine::ThreadPool>(static_cast<std::size_t>(options.threads)) : nullptr;
+  Runtimes runtimes{pose::PoseRuntimes(library.pose(pose::PoseModel::full), pool, false),
+                    hands::HandRuntimes(library.hands(hands::HandModel::full), pool)};
   const std::optional<double> load = load_average();
   const std::vector<Sample> tracking = run_mode(false, bytes, runtimes, options);
   const std::vector<Sample> still = run_mode(true, bytes, runtimes, options);
-  const InvokeMedians invoke = measure_invokes(runtimes, library, std::max(options.runs, 5));
+  const InvokeMedians invoke = measure_invokes(runtimes, library, std::max(options.runs, 5), pool);
   return {{"image", {{"path", image.string()}, {"width", header.header.width}, {"height", header.header.height}}},
           {"pose", "full"},
           {"hands", "full"},
-          {"threads", 1},
+          {"threads", options.threads},
           {"runs", options.runs},
           {"warmup", options.warmup},
           {"load_average", load ? nlohmann::ordered_json(*load) : nlohmann::ordered_json(nullptr)},
@@ -302,9 +315,9 @@ void print_row(const char* label, const nlohmann::ordered_json& tracking, const 
 
 void print_table(const nlohmann::ordered_json& report) {
   const auto& image = report["image"];
-  std::printf("%s (%dx%d), pose full + hands full, 1 thread, %d runs after %d warm-up",
+  std::printf("%s (%dx%d), pose full + hands full, %d inference thread(s), %d runs after %d warm-up",
               image["path"].get<std::string>().c_str(), image["width"].get<int>(), image["height"].get<int>(),
-              report["runs"].get<int>(), report["warmup"].get<int>());
+              report["threads"].get<int>(), report["runs"].get<int>(), report["warmup"].get<int>());
   if (report["load_average"].is_number()) {
     std::printf(", load average %.2f before the run", report["load_average"].get<double>());
   }
@@ -320,6 +333,7 @@ void print_table(const nlohmann::ordered_json& report) {
   print_row("  without decode", tracking["overhead_ratio_without_decode"], still["overhead_ratio_without_decode"],
             ratio_format);
   print_row("total, thread CPU", tracking["total_cpu_median_ms"], still["total_cpu_median_ms"]);
+  print_row("total, process CPU", tracking["total_process_cpu_median_ms"], still["total_process_cpu_median_ms"]);
   print_row("model invocations, thread CPU", tracking["invocations_cpu_median_ms"], still["invocations_cpu_median_ms"]);
   print_row("overhead ratio, thread CPU", tracking["overhead_ratio_cpu"], still["overhead_ratio_cpu"], ratio_format);
   std::printf("runs over the timed frames:\n");
@@ -343,6 +357,10 @@ void add_bench_pipeline(CLI::App& bench) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App& command = *bench.add_subcommand(
       "pipeline", "Per-stage medians of one frame (decode, pose, hands) in tracking and static modes");
+  command.add_option("--threads", options->threads,
+                     "Threads of the inference pool every runtime shares, as serve --inference-threads (1: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   command.add_option("--runs", options->runs, "Timed frames per mode")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

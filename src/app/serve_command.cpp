@@ -77,7 +77,14 @@ void add_serve(CLI::App& app) {
   add_models_flag(command, flags->models_dir);
   command.add_option("--web", flags->web_dir, "Directory of the web client (else ./web, else the source tree's)")
       ->type_name("DIR");
-  command.add_option("--workers", options.workers, "Inference threads (0: one per core)")->capture_default_str();
+  command.add_option("--workers", options.workers, "Worker threads, each running one frame at a time (0: one per core)")
+      ->capture_default_str();
+  options.inference_threads = 0;
+  command.add_option("--inference-threads", options.inference_threads,
+                     "Threads of the one inference pool the workers share: a lone stream runs each model "
+                     "operator on all of them (0: one per core; 1: no pool, each worker on its own thread)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   command.add_option("--io-threads", options.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
   command.add_flag("--log-frames", options.log_frames, "Log one line per answered frame");
   add_limit_flags(command, *flags);

@@ -13,6 +13,7 @@ std::filesystem::path choose_web_root(const ServerOptions& options) {
 stream::SchedulerOptions scheduler_options(const ServerOptions& options, Metrics& metrics) {
   stream::SchedulerOptions scheduler;
   scheduler.worker_count = options.workers;
+  scheduler.inference_threads = options.inference_threads;
   scheduler.max_sessions = options.limits.max_sessions + options.limits.max_detect_requests;
   scheduler.pipeline.decode_limits.max_pixels = options.limits.max_image_pixels;
   scheduler.prewarm = options.prewarm;
