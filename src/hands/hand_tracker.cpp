@@ -1,5 +1,6 @@
 // track_hands: tasks-vision's HandLandmarkerGraph in IMAGE and VIDEO modes, and the pose-assisted mode.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -12,6 +13,7 @@
 #include "hands/hand_landmarks.h"
 #include "hands/hands.h"
 #include "hands/palm_detector.h"
+#include "hands/wrist_retry.h"
 #include "vision/rects.h"
 
 namespace posestream::hands {
@@ -36,6 +38,10 @@ void validate(const vision::Image& image, const HandOptions& options, std::span<
   if (options.max_num_hands < 1) {
     throw HandError("hands: max_num_hands must be >= 1, got " + std::to_string(options.max_num_hands));
   }
+  if (options.pose_wrist_retry_frames < 1) {
+    throw HandError("hands: pose_wrist_retry_frames must be >= 1, got " +
+                    std::to_string(options.pose_wrist_retry_frames));
+  }
   if (!(options.min_tracking_iou > 0.0f && options.min_tracking_iou <= 1.0f)) {
     throw HandError("hands: min_tracking_iou must be in (0, 1], got " + std::to_string(options.min_tracking_iou));
   }
@@ -59,6 +65,9 @@ struct FrameRois {
   // Pose-assisted mode only: per tracked ROI, the pose's ROI for the same hand, tried when tracking
   // loses the hand this frame.
   std::vector<std::optional<vision::NormalizedRect>> fallbacks;
+  // Per ROI: the pose wrist it came from (a new hand) or whose ROI is its fallback (a tracked hand).
+  std::vector<std::optional<vision::HandSide>> sides;
+  std::array<bool, 2> wrists_in_view{};  // Which wrists have a pose ROI this frame (by wrist_index).
 };
 
 std::vector<vision::NormalizedRect> palm_rois(const vision::Image& image, HandRuntimes& runtimes,
@@ -73,6 +82,45 @@ std::vector<vision::NormalizedRect> palm_rois(const vision::Image& image, HandRu
   return hand_rois_from_palms(palms, {image.width, image.height}, options.max_num_hands);
 }
 
+// Pose-assisted mode: sorts the pose's ROIs into the tracked hands' fallbacks (into `frame`) and the
+// new-hand candidates, of which it returns those whose wrist the backoff lets through this frame.
+std::vector<PoseHandRoi> sort_pose_hand_rois(std::span<const vision::Landmark> pose, const HandState& state,
+                                             const HandOptions& options, vision::ImageSize size, FrameRois& frame) {
+  const std::vector<PoseHandRoi> pose_rois = hand_rois_from_pose(pose, size);
+  std::vector<vision::NormalizedRect> rects;
+  for (const PoseHandRoi& roi : pose_rois) {
+    rects.push_back(roi.roi);
+    frame.wrists_in_view[wrist_index(roi.side)] = true;
+  }
+  const PoseRois sorted = sort_pose_rois(rects, frame.rois, size);
+  frame.fallbacks.resize(frame.tracked_count);
+  for (size_t i = 0; i < frame.tracked_count; ++i) {
+    if (const std::optional<size_t> owner = sorted.fallbacks[i]) {
+      frame.fallbacks[i] = rects[*owner];
+      frame.sides[i] = pose_rois[*owner].side;
+    }
+  }
+  std::vector<PoseHandRoi> candidates;
+  for (size_t i : sorted.untracked) {
+    if (options.static_image_mode || wrist_due(state.wrists[wrist_index(pose_rois[i].side)], state.frame)) {
+      candidates.push_back(pose_rois[i]);
+    }
+  }
+  return candidates;
+}
+
+// Appends the candidates HandAssociation keeps to `frame`'s ROIs.
+void add_new_hand_rois(std::span<const PoseHandRoi> candidates, float min_tracking_iou, FrameRois& frame) {
+  std::vector<vision::NormalizedRect> rects;
+  for (const PoseHandRoi& candidate : candidates) {
+    rects.push_back(candidate.roi);
+  }
+  for (size_t i : associated_candidates(frame.rois, rects, min_tracking_iou)) {
+    frame.rois.push_back(rects[i]);
+    frame.sides.push_back(candidates[i].side);
+  }
+}
+
 FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
                      const HandOptions& options, std::span<const vision::Landmark> pose, HandTiming* timing) {
   const size_t max_hands = static_cast<size_t>(options.max_num_hands);
@@ -84,19 +132,23 @@ FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRun
     }
   }
   frame.tracked_count = frame.rois.size();
-  PoseRois pose_rois;
+  frame.sides.resize(frame.tracked_count);
+  std::vector<PoseHandRoi> pose_candidates;
   if (!pose.empty()) {
-    pose_rois = sort_pose_rois(hand_rois_from_pose(pose, size), frame.rois, size);
-    frame.fallbacks = std::move(pose_rois.fallbacks);
+    pose_candidates = sort_pose_hand_rois(pose, state, options, size, frame);
   }
   // The tracking gate (NormalizedRectVectorHasMinSize + DisallowIf): no new ROIs once enough are tracked.
   if (frame.tracked_count < max_hands) {
-    const std::vector<vision::NormalizedRect> candidates =
-        pose.empty() ? palm_rois(image, runtimes, options, timing) : std::move(pose_rois.untracked);
-    frame.rois = associate_hand_rects(frame.rois, candidates, options.min_tracking_iou);
+    if (pose.empty()) {
+      frame.rois = associate_hand_rects(frame.rois, palm_rois(image, runtimes, options, timing), options.min_tracking_iou);
+      frame.sides.resize(frame.rois.size());
+    } else {
+      add_new_hand_rois(pose_candidates, options.min_tracking_iou, frame);
+    }
   }
   if (frame.rois.size() > max_hands) {
     frame.rois.resize(max_hands);  // ClipNormalizedRectVectorSize.
+    frame.sides.resize(max_hands);
     frame.tracked_count = std::min(frame.tracked_count, max_hands);
   }
   return frame;
@@ -105,6 +157,13 @@ FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRun
 struct Candidate {
   int64_t id = 0;
   HandLandmarksResult result;
+  std::optional<vision::HandSide> side;  // As FrameRois::sides.
+};
+
+// What the landmark model found on a frame's ROIs, and which pose wrists' ROIs it ran on.
+struct Attempts {
+  std::vector<Candidate> present;
+  std::array<bool, 2> wrists_tried{};
 };
 
 // The landmark model on one ROI; the result if the hand is present (ThresholdingCalculator: flag >
@@ -124,22 +183,46 @@ std::optional<HandLandmarksResult> present_hand(const vision::Image& image, cons
   return std::nullopt;
 }
 
-std::vector<Candidate> present_hands(const vision::Image& image, const FrameRois& frame, const HandState& state,
-                                     HandRuntimes& runtimes, const HandOptions& options, HandTiming* timing,
-                                     int64_t& next_id) {
-  std::vector<Candidate> present;
+Attempts present_hands(const vision::Image& image, const FrameRois& frame, const HandState& state,
+                       HandRuntimes& runtimes, const HandOptions& options, HandTiming* timing, int64_t& next_id) {
+  Attempts attempts;
   for (size_t i = 0; i < frame.rois.size(); ++i) {
     const bool tracked = i < frame.tracked_count;
     const int64_t id = tracked ? state.tracked[i].id : next_id++;
+    const std::optional<vision::HandSide> side = frame.sides[i];
     std::optional<HandLandmarksResult> result = present_hand(image, frame.rois[i], runtimes, options, timing);
+    if (!tracked && side) {
+      attempts.wrists_tried[wrist_index(*side)] = true;
+    }
     if (!result && tracked && i < frame.fallbacks.size() && frame.fallbacks[i]) {
       result = present_hand(image, *frame.fallbacks[i], runtimes, options, timing);
+      if (timing != nullptr) {
+        ++timing->fallback_runs;
+      }
+      attempts.wrists_tried[wrist_index(*side)] = true;
     }
     if (result) {
-      present.push_back({id, std::move(*result)});
+      attempts.present.push_back({id, std::move(*result), side});
     }
   }
-  return present;
+  return attempts;
+}
+
+// The wrist backoff after this frame: a wrist with a hand kept, or without a pose ROI, starts over; one
+// whose ROI was tried and gave no kept hand backs off; the others wait on.
+void update_wrist_retries(const FrameRois& frame, const Attempts& attempts, const std::vector<Candidate>& kept,
+                          const HandOptions& options, HandState& state) {
+  for (vision::HandSide side : {vision::HandSide::left, vision::HandSide::right}) {
+    const size_t wrist = wrist_index(side);
+    const bool found =
+        std::any_of(kept.begin(), kept.end(), [&](const Candidate& hand) { return hand.side == side; });
+    if (options.static_image_mode || !frame.wrists_in_view[wrist] || found) {
+      state.wrists[wrist] = {};
+    } else if (attempts.wrists_tried[wrist]) {
+      state.wrists[wrist] = after_empty_attempt(state.wrists[wrist], state.frame, options.pose_wrist_retry_frames);
+    }
+  }
+  ++state.frame;
 }
 
 std::vector<Candidate> without_duplicates(std::vector<Candidate> hands, vision::ImageSize image) {
@@ -201,8 +284,8 @@ std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, 
   const vision::ImageSize size{image.width, image.height};
   const FrameRois frame = frame_rois(image, state, runtimes, options, pose_landmarks, timing);
   int64_t next_id = state.next_id;
-  const std::vector<Candidate> kept =
-      without_duplicates(present_hands(image, frame, state, runtimes, options, timing, next_id), size);
+  Attempts attempts = present_hands(image, frame, state, runtimes, options, timing, next_id);
+  const std::vector<Candidate> kept = without_duplicates(std::move(attempts.present), size);
 
   std::vector<Hand> hands;
   std::vector<HandState::TrackedHand> tracked;
@@ -220,6 +303,7 @@ std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, 
   } else {
     state.smoothers.clear();
   }
+  update_wrist_retries(frame, attempts, kept, options, state);
   state.tracked = std::move(tracked);
   state.next_id = next_id;
   return hands;

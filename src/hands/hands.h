@@ -41,7 +41,19 @@ namespace posestream::hands {
 // hands are tracked (i.e. almost every frame when one hand is in view with max_num_hands 2).
 //   - For each wrist whose pose visibility is > 0.1 a ROI is derived from the pose's wrist, index and
 //     pinky as MediaPipe's holistic graph does (vision::hand_roi_from_pose; the holistic graph refines it
-//     with a re-crop model we do not have).
+//     with a re-crop model we do not have). A ROI that does not overlap the image is not tried (ours).
+//   - The wrist retry backoff (ours): MediaPipe's holistic graph gates a wrist only on that visibility
+//     (hand_visibility_from_hand_landmarks_from_pose.pbtxt, ThresholdingCalculator threshold 0.1) and
+//     then runs its re-crop and landmark models on it every frame, hand or not. A wrist resting in view
+//     (e.g. at the hip, pose visibility ~0.9) would cost one wasted landmark run per frame. So, per wrist:
+//     after k consecutive attempts at its ROI that found no (new) hand, it is tried again
+//     min(2^(k-1), pose_wrist_retry_frames) frames later (the next frame, then 2, 4, 8, ... frames on);
+//     a hand found there, or the wrist's ROI missing (invisible wrist, off the image, no pose) resets
+//     it. So a hand that comes into view at a visible wrist is found within pose_wrist_retry_frames
+//     frames (if the landmark model sees it), one lost for a frame is retried at once, and the wasted
+//     runs fall to about one per pose_wrist_retry_frames frames. Frames count calls; static_image_mode
+//     has no backoff.
+//     The fallback of a tracked hand (below) is always tried, and counts as an attempt at its wrist.
 //   - Each hand keeps tracking from its own previous landmarks, as above. A pose ROI whose centre lies
 //     inside a tracked ROI belongs to that hand: it is not added (IoU alone would let it through, since
 //     the two ROIs differ in size, and report the hand twice), but if the tracked ROI loses the hand this
@@ -64,6 +76,10 @@ struct HandOptions {
   // Tasks' minTrackingConfidence: not a score but the IoU above which a new ROI is taken for a hand
   // already tracked. In (0, 1].
   float min_tracking_iou = 0.5f;
+  // Pose-assisted mode only: the most frames between two attempts at a wrist whose ROI has held no hand
+  // (the backoff described above), i.e. the bound on how late a hand appearing there is found. >= 1;
+  // 1 tries every visible wrist every frame, as MediaPipe's holistic graph. 8 frames: 0.27 s at 30 fps.
+  int pose_wrist_retry_frames = 8;
   // One Euro smoothing of the returned landmarks (never of the tracking ROIs). Off by default so that
   // results stay comparable with MediaPipe, which does not smooth hands.
   bool smoothing = false;
@@ -128,6 +144,13 @@ struct HandState {
     vision::LandmarksSmoother world_landmarks;
   };
   std::map<int64_t, Smoothers> smoothers;
+  // Pose-assisted mode: the call count (the backoff's clock) and the backoff of each pose wrist.
+  struct WristRetry {
+    int empty_attempts = 0;       // Consecutive attempts at this wrist's ROI that found no new hand.
+    int64_t next_attempt = 0;     // The first frame on which its ROI may be tried again as a new hand.
+  };
+  int64_t frame = 0;
+  std::array<WristRetry, 2> wrists;  // Indexed by vision::HandSide: left, right.
 
   void reset() { *this = HandState{}; }
 };
@@ -146,6 +169,8 @@ struct HandTiming {
   double landmarks_ms = 0;
   int palm_detector_runs = 0;
   int landmark_runs = 0;
+  // Of landmark_runs, those on a tracked hand's pose ROI after its own ROI lost it (pose-assisted mode).
+  int fallback_runs = 0;
 };
 
 // One frame of one stream; see the behaviour described at the top. `timestamp_us` matters only to the

@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "hands/hand_association.h"
 #include "hands/hand_deduplication.h"
 #include "hands/hand_landmarks.h"
 #include "hands/palm_detector.h"
+#include "hands/wrist_retry.h"
 
 namespace posestream::hands {
 namespace {
@@ -125,12 +127,18 @@ TEST(PoseRois, ARoiCentredInATrackedRectIsThatHandsFallbackNotANewHand) {
   const vision::NormalizedRect on_second = rect(0.75f, 0.72f, 0.4f, 0.4f);  // Twice the size: IoU 0.25.
   const vision::NormalizedRect new_hand = rect(0.3f, 0.8f, 0.1f, 0.1f);
   const PoseRois sorted = sort_pose_rois(std::vector{on_second, new_hand}, tracked, kSquare);
-  ASSERT_EQ(sorted.untracked.size(), 1u);
-  EXPECT_FLOAT_EQ(sorted.untracked[0].y_center, 0.8f);
+  EXPECT_EQ(sorted.untracked, (std::vector<size_t>{1}));
   ASSERT_EQ(sorted.fallbacks.size(), 2u);
   EXPECT_FALSE(sorted.fallbacks[0]);
-  ASSERT_TRUE(sorted.fallbacks[1]);
-  EXPECT_FLOAT_EQ(sorted.fallbacks[1]->x_center, 0.75f);
+  EXPECT_EQ(sorted.fallbacks[1], std::optional<size_t>(0));
+}
+
+TEST(HandAssociation, AssociatedCandidatesAreTheIndicesOfTheAppendedOnes) {
+  const std::vector<vision::NormalizedRect> tracked = {rect(0.5f, 0.5f, 0.2f, 0.2f)};
+  // As above: the shifted rect overlaps the tracked one, near_elsewhere the kept `elsewhere`.
+  const std::vector<vision::NormalizedRect> candidates = {rect(0.52f, 0.5f, 0.2f, 0.2f), rect(0.8f, 0.8f, 0.1f, 0.1f),
+                                                          rect(0.81f, 0.8f, 0.1f, 0.1f), rect(0.2f, 0.2f, 0.1f, 0.1f)};
+  EXPECT_EQ(associated_candidates(tracked, candidates, 0.5f), (std::vector<size_t>{1, 3}));
 }
 
 std::vector<vision::Landmark> pose_with_left_wrist(float visibility) {
@@ -142,13 +150,72 @@ std::vector<vision::Landmark> pose_with_left_wrist(float visibility) {
 }
 
 TEST(PoseRois, GatedOnWristVisibilityAndOnThe33LandmarkCount) {
-  EXPECT_EQ(hand_rois_from_pose(pose_with_left_wrist(0.9f), kSquare).size(), 1u);  // Right wrist visibility 0.
+  const std::vector<PoseHandRoi> rois = hand_rois_from_pose(pose_with_left_wrist(0.9f), kSquare);
+  ASSERT_EQ(rois.size(), 1u);  // Right wrist visibility 0.
+  EXPECT_EQ(wrist_index(rois[0].side), 0u);  // Left.
   // The gate compares in double, as MediaPipe's ThresholdingCalculator: 0.1f is just above 0.1.
   EXPECT_EQ(hand_rois_from_pose(pose_with_left_wrist(0.1f), kSquare).size(), 1u);
   EXPECT_TRUE(hand_rois_from_pose(pose_with_left_wrist(0.09f), kSquare).empty());
   std::vector<vision::Landmark> short_pose = pose_with_left_wrist(0.9f);
   short_pose.resize(32);
   EXPECT_TRUE(hand_rois_from_pose(short_pose, kSquare).empty());
+}
+
+TEST(PoseRois, ARoiOffTheImageIsNotTried) {
+  // The left hand's ROI: centre (0.512, 0.480), 0.543 wide, turned 0.0997 rad (pi/2 - atan2(10, 1)), so
+  // its bounding box reaches 0.297 either side of the centre. Moved 0.9 left it ends at about -0.09;
+  // moved 0.7 left it still reaches about +0.11 into the image.
+  std::vector<vision::Landmark> far_left = pose_with_left_wrist(0.9f);
+  std::vector<vision::Landmark> edge = pose_with_left_wrist(0.9f);
+  for (size_t k : {15, 17, 19}) {
+    far_left[k].x -= 0.9f;
+    edge[k].x -= 0.7f;
+  }
+  EXPECT_TRUE(hand_rois_from_pose(far_left, kSquare).empty());
+  EXPECT_EQ(hand_rois_from_pose(edge, kSquare).size(), 1u);
+}
+
+TEST(RectOverlapsImage, UsesTheTurnedRectsBoundingBoxInPixels) {
+  // 20 x 20 pixels centred 12 pixels left of the image: reaches x = -2 upright, but turned 45 degrees
+  // its box half-width is 10 sqrt(2) = 14.1, reaching x = +2.1.
+  const vision::NormalizedRect upright = rect(-0.12f, 0.5f, 0.2f, 0.2f);
+  const vision::NormalizedRect turned = rect(-0.12f, 0.5f, 0.2f, 0.2f, static_cast<float>(std::numbers::pi / 4));
+  EXPECT_FALSE(rect_overlaps_image(upright, kSquare));
+  EXPECT_TRUE(rect_overlaps_image(turned, kSquare));
+  EXPECT_TRUE(rect_overlaps_image(rect(0.5f, 0.5f, 0.1f, 0.1f), kSquare));
+  EXPECT_FALSE(rect_overlaps_image(rect(0.5f, 1.1f, 0.2f, 0.2f), kSquare));  // Touches y = 100 only.
+  EXPECT_TRUE(rect_overlaps_image(rect(0.5f, 1.09f, 0.2f, 0.2f), kSquare));
+  // 200 x 100: 0.1 of the width is 20 pixels; centred 9 pixels right of the image, it reaches back to x = 199.
+  EXPECT_TRUE(rect_overlaps_image(rect(1.045f, 0.5f, 0.1f, 0.2f), {200, 100}));
+  EXPECT_FALSE(rect_overlaps_image(rect(1.055f, 0.5f, 0.1f, 0.2f), {200, 100}));
+}
+
+// Frames on which the wrist is tried when every attempt is empty, the first on frame 0.
+std::vector<int64_t> empty_attempt_frames(int max_interval, int64_t frames) {
+  std::vector<int64_t> tried;
+  HandState::WristRetry wrist;
+  for (int64_t frame = 0; frame < frames; ++frame) {
+    if (!wrist_due(wrist, frame)) continue;
+    tried.push_back(frame);
+    wrist = after_empty_attempt(wrist, frame, max_interval);
+  }
+  return tried;
+}
+
+TEST(WristRetry, IntervalsDoubleFromOneFrameUpToTheCap) {
+  // Intervals 1, 2, 4, 8, then 8 for ever.
+  EXPECT_EQ(empty_attempt_frames(8, 40), (std::vector<int64_t>{0, 1, 3, 7, 15, 23, 31, 39}));
+  // Intervals 1, 2, 3, 3 (the cap need not be a power of two).
+  EXPECT_EQ(empty_attempt_frames(3, 12), (std::vector<int64_t>{0, 1, 3, 6, 9}));
+  EXPECT_EQ(empty_attempt_frames(1, 4), (std::vector<int64_t>{0, 1, 2, 3}));  // MediaPipe's every frame.
+}
+
+TEST(WristRetry, TheAttemptCountStopsBeforeItCanOverflow) {
+  HandState::WristRetry wrist;
+  wrist.empty_attempts = 1'000;
+  wrist = after_empty_attempt(wrist, 5, std::numeric_limits<int>::max());
+  EXPECT_EQ(wrist.next_attempt, 5 + int64_t{std::numeric_limits<int>::max()});  // 2^31 capped.
+  EXPECT_EQ(wrist.empty_attempts, 32);
 }
 
 // A hand inside [0.2, 0.4]^2 of a 100 x 100 image whose baseline (max of |0-5|, |5-17|, |17-0|) is

@@ -34,6 +34,9 @@ TEST(HandTracker, RefusesInvalidInputsAndLeavesTheStateAsItWas) {
   HandOptions zero_iou = lite_options();
   zero_iou.min_tracking_iou = 0.0f;  // Tasks CHECK-fails on it; we refuse it.
   EXPECT_THROW(track_hands(image, 1, state, runtimes, zero_iou), HandError);
+  HandOptions no_retry_interval = lite_options();
+  no_retry_interval.pose_wrist_retry_frames = 0;
+  EXPECT_THROW(track_hands(image, 1, state, runtimes, no_retry_interval), HandError);
   HandOptions other_variant = lite_options();
   other_variant.model = HandModel::full;
   EXPECT_THROW(track_hands(image, 1, state, runtimes, other_variant), HandError);
