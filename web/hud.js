@@ -37,9 +37,9 @@ export class Hud {
     this.drawLatencies = [];
     if (sorted.length > 0) this.lastDrawLatencyMs = sorted[Math.floor(sorted.length / 2)];
     this.set("latency", `${format(this.lastDrawLatencyMs, 0)} ms`, this.lastDrawLatencyMs);
-    for (const stage of STAGES) {
-      const value = stats.timingMs ? stats.timingMs[stage] : null;
-      this.set(`timing-${stage}`, `${format(value)} ms`, value);
+    // A second without results keeps the last figures: a slow server still shows what it takes.
+    if (stats.timingMs) {
+      for (const stage of STAGES) this.set(`timing-${stage}`, `${format(stats.timingMs[stage])} ms`, stats.timingMs[stage]);
     }
     const reasons = Object.entries(stats.dropped).filter(([, count]) => count > 0);
     const text = reasons.length === 0 ? "none" : reasons.map(([reason, count]) => `${reason} ${count}`).join(", ");
