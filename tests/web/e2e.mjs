@@ -56,6 +56,10 @@ function goldenHands(goldenHandsFile, frameIndex) {
                                                        wrist: landmarks[0] }));
 }
 
+// Servers still running when this script exits (a failed check, a timeout) are killed with it.
+const runningServers = new Set();
+process.on("exit", () => { for (const server of runningServers) server.kill("SIGKILL"); });
+
 // Starts `posestream serve`; resolves with its URL once it prints it.
 function startServer(options, port) {
   const models = process.env.POSESTREAM_MODELS || path.join(options["source-dir"], "models");
@@ -63,6 +67,8 @@ function startServer(options, port) {
                                         "--web", path.join(options["source-dir"], "web"), "--workers", "1"],
                        { stdio: ["ignore", "pipe", "pipe"] });
   server.output = "";
+  runningServers.add(server);
+  server.on("exit", () => runningServers.delete(server));
   server.stderr.on("data", (chunk) => { server.output += chunk; });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`e2e: the server printed no URL in ${WAIT_MS} ms:\n${server.output}`)),
@@ -73,6 +79,7 @@ function startServer(options, port) {
       if (match) { clearTimeout(timer); resolve({ server, url: match[1] }); }
     });
     server.on("exit", (code) => { clearTimeout(timer); reject(new Error(`e2e: the server exited ${code}:\n${server.output}`)); });
+    server.on("error", (error) => { clearTimeout(timer); reject(new Error(`e2e: cannot start ${options.binary}: ${error.message}`)); });
   });
 }
 
@@ -81,7 +88,7 @@ async function stopServer(server) {
   const code = await new Promise((resolve) => {
     if (server.exitCode !== null) return resolve(server.exitCode);
     server.removeAllListeners("exit");
-    server.on("exit", (exitCode) => resolve(exitCode));
+    server.on("exit", (exitCode) => { runningServers.delete(server); resolve(exitCode); });
     server.kill("SIGTERM");
   });
   log(`server stopped (exit ${code})`);
