@@ -99,6 +99,11 @@ void LoadStream::handle_answer(const std::string& text) {
     if (const auto sent = in_flight_.find(sequence); sent != in_flight_.end()) {
       stats_.latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent->second).count());
     }
+    if (const auto timing = answer.find("timing_ms"); timing != answer.end() && timing->is_object()) {
+      stats_.pipeline_ms.push_back(timing->value("decode", 0.0) + timing->value("pose", 0.0) +
+                                   timing->value("hands", 0.0));
+      stats_.server_total_ms.push_back(timing->value("total", 0.0));
+    }
     if (last_result_ && sequence <= *last_result_) ++stats_.results_out_of_order;
     last_result_ = sequence;
     record(sequence, "result");
@@ -158,7 +163,13 @@ void LoadStream::send_frame(std::uint64_t sequence) {
     ++stats_.frames_skipped;
     return;
   }
-  const std::string& image = frames_[sequence % frames_.size()];
+  const std::string& frame = frames_[sequence % frames_.size()];
+  std::string scrambled;
+  if (plan_.garbage > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < plan_.garbage) {
+    scrambled.resize(frame.size());
+    for (char& byte : scrambled) byte = static_cast<char>(random_());
+  }
+  const std::string& image = scrambled.empty() ? frame : scrambled;
   std::string message = "PSF1";
   message.reserve(20 + image.size());
   append_u64_le(message, sequence);

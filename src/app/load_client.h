@@ -33,6 +33,9 @@ struct LoadPlan {
   // network that reorders packets would deliver them (1: in order, each when captured).
   std::size_t shuffle_window = 1;
   double loss = 0;  // Probability that a frame is never sent (the server should answer it `lost`).
+  // Probability that a frame's image is replaced by random bytes of the same size behind a valid PSF1
+  // header (the server should answer it `dropped` `invalid`): a client sending garbage.
+  double garbage = 0;
   std::optional<std::string> config_json;  // Sent as a text message before the first frame.
   // After the last frame, how long to wait for the answers still owed before closing.
   std::chrono::milliseconds drain_timeout{5'000};
@@ -50,6 +53,8 @@ struct LoadStats {
   std::uint64_t results_out_of_order = 0;  // A result below an earlier result's sequence.
   std::uint64_t unanswered = 0;            // Sent frames without an answer when the stream closed.
   std::vector<double> latency_ms;          // Send -> result received, per result.
+  std::vector<double> pipeline_ms;         // The server's decode + pose + hands, per result.
+  std::vector<double> server_total_ms;     // The server's arrival -> result ready (waits included).
   std::string error;                       // Connection failure, if any.
   std::string close_reason;                // The server's close code and reason, if it closed first.
 };

@@ -107,6 +107,9 @@ nlohmann::json summarize(const LoadFlags& flags, const std::vector<std::shared_p
     total.unanswered += stats.unanswered;
     for (const auto& [kind, count] : stats.answers) total.answers[kind] += count;
     total.latency_ms.insert(total.latency_ms.end(), stats.latency_ms.begin(), stats.latency_ms.end());
+    total.pipeline_ms.insert(total.pipeline_ms.end(), stats.pipeline_ms.begin(), stats.pipeline_ms.end());
+    total.server_total_ms.insert(total.server_total_ms.end(), stats.server_total_ms.begin(),
+                                 stats.server_total_ms.end());
     per_stream.push_back({{"frames_sent", stats.frames_sent}, {"answers", stats.answers}, {"error", stats.error},
                           {"server_close", stats.close_reason}});
   }
@@ -129,6 +132,11 @@ nlohmann::json summarize(const LoadFlags& flags, const std::vector<std::shared_p
             {"p99", percentile(total.latency_ms, 0.99)},
             {"mean", mean},
             {"max", total.latency_ms.empty() ? 0.0 : total.latency_ms.back()}}},
+          {"server_ms",
+           {{"pipeline_p50", percentile(total.pipeline_ms, 0.50)},
+            {"pipeline_p99", percentile(total.pipeline_ms, 0.99)},
+            {"total_p50", percentile(total.server_total_ms, 0.50)},
+            {"total_p99", percentile(total.server_total_ms, 0.99)}}},
           {"checks",
            {{"answered_twice", total.answered_twice},
             {"results_out_of_order", total.results_out_of_order},
@@ -146,6 +154,10 @@ void print_text(const nlohmann::json& report) {
   std::printf("latency send->result ms: p50 %.1f  p95 %.1f  p99 %.1f  mean %.1f  max %.1f\n",
               latency["p50"].get<double>(), latency["p95"].get<double>(), latency["p99"].get<double>(),
               latency["mean"].get<double>(), latency["max"].get<double>());
+  const auto& server = report["server_ms"];
+  std::printf("server ms: pipeline (decode+pose+hands) p50 %.1f  p99 %.1f; arrival->ready p50 %.1f  p99 %.1f\n",
+              server["pipeline_p50"].get<double>(), server["pipeline_p99"].get<double>(),
+              server["total_p50"].get<double>(), server["total_p99"].get<double>());
   const auto& checks = report["checks"];
   std::cout << "checks: answered twice " << checks["answered_twice"] << ", results out of order "
             << checks["results_out_of_order"] << ", unanswered " << checks["unanswered"] << "\n";
@@ -195,6 +207,9 @@ void add_load(CLI::App& app) {
   command.add_option("--shuffle-window", flags->plan.shuffle_window, "Shuffle send order within windows of K frames")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   command.add_option("--loss", flags->plan.loss, "Probability of not sending a frame")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  command.add_option("--garbage", flags->plan.garbage, "Probability of sending a frame's image as random bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   command.add_option("--max-video-frames", flags->max_video_frames, "Frames taken from a video")->capture_default_str();
   command.add_option("--seed", flags->seed, "Random seed (stream i uses seed + i)")->capture_default_str();
   command.add_option("--pose", flags->pose, "Send a config first: pose lite|full|heavy|off");

@@ -26,7 +26,7 @@ void add_limit_flags(CLI::App& command, ServeFlags& flags) {
   flags.idle_timeout_ms = limits.idle_timeout.count();
   flags.handshake_timeout_ms = limits.handshake_timeout.count();
   command.add_option("--max-message-bytes", limits.max_message_bytes,
-                     "Largest WebSocket message / HTTP body; over it: close 1009 / HTTP 413")
+                     "Largest WebSocket message / HTTP body; over it: answered invalid or error (16x: close 1009) / HTTP 413")
       ->capture_default_str()->group("Limits");
   command.add_option("--max-image-pixels", limits.max_image_pixels, "Largest image (width x height); over it: invalid")
       ->capture_default_str()->group("Limits");

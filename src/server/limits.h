@@ -14,9 +14,10 @@ namespace posestream::server {
 // Library defaults (Beast's 16 MB read_message_max, unlimited queues) are not limits: these are.
 struct Limits {
   // Largest WebSocket message and largest HTTP request body (POST /v1/detect), in bytes. A 1920x1080
-  // webcam JPEG is 0.2-0.5 MB, a 4K one 1-3 MB, and base64 text frames add a third. Over it: the
-  // WebSocket is closed with 1009 (message too big) by Beast before the message is buffered; HTTP
-  // answers 413.
+  // webcam JPEG is 0.2-0.5 MB, a 4K one 1-3 MB, and base64 text frames add a third. Over it, a
+  // WebSocket message is read in pieces and dropped, never buffered whole, and answered: a binary PSF1
+  // frame `dropped` `invalid` under its sequence, anything else `error` `message_too_big`; a message over
+  // 16 times the limit closes the connection with 1009. HTTP answers 413.
   std::size_t max_message_bytes = std::size_t{8} << 20;
   // Largest image, width x height, checked from the image header before anything is decoded. 4K UHD.
   // Over it: the frame is answered `dropped` `invalid`.

@@ -2,6 +2,9 @@
 #include "server/metrics.h"
 
 #include <prometheus/text_serializer.h>
+#include <unistd.h>
+
+#include <fstream>
 
 namespace posestream::server {
 namespace {
@@ -10,6 +13,15 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 using prometheus::Histogram;
+
+// From /proc/self/statm (pages); 0 where there is no /proc.
+std::uint64_t resident_memory_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t total_pages = 0;
+  std::uint64_t resident_pages = 0;
+  if (!(statm >> total_pages >> resident_pages)) return 0;
+  return resident_pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
 
 // Seconds: 1 ms to 2.5 s, roughly doubling; a frame's stages are milliseconds, a stalled stream seconds.
 const Histogram::BucketBoundaries& latency_buckets() {
@@ -56,6 +68,12 @@ Metrics::Metrics()
                              .Register(*registry_)
                              .Add({})),
       workers_busy_(BuildGauge().Name("posestream_workers_busy").Help("Workers running a frame").Register(*registry_).Add({})),
+      // The standard name of Prometheus' process collectors, so that dashboards find it.
+      resident_bytes_(BuildGauge()
+                          .Name("process_resident_memory_bytes")
+                          .Help("Resident memory of the server process, bytes")
+                          .Register(*registry_)
+                          .Add({})),
       downgraded_(BuildCounter()
                       .Name("posestream_answers_downgraded_total")
                       .Help("Results replaced by their dropped answer because the client read too slowly")
@@ -128,6 +146,7 @@ std::string Metrics::scrape(const QueueDepths& depths) {
   reorder_depth_.Set(static_cast<double>(depths.reorder));
   worker_depth_.Set(static_cast<double>(depths.worker));
   write_queue_bytes_.Set(static_cast<double>(depths.write_bytes));
+  resident_bytes_.Set(static_cast<double>(resident_memory_bytes()));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

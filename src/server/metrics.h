@@ -68,6 +68,7 @@ class Metrics {
   prometheus::Gauge& worker_depth_;
   prometheus::Gauge& write_queue_bytes_;
   prometheus::Gauge& workers_busy_;
+  prometheus::Gauge& resident_bytes_;
   prometheus::Counter& downgraded_;
   prometheus::Family<prometheus::Counter>& closed_;
   prometheus::Counter& bad_messages_;

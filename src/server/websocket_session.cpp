@@ -11,6 +11,10 @@ namespace {
 // After a large message the read buffer gives its memory back if it grew past this, so that an idle
 // session does not keep a multi-megabyte buffer.
 constexpr std::size_t kKeptReadBufferBytes = std::size_t{1} << 20;
+// Pieces in which the rest of an oversized message is read and dropped.
+constexpr std::size_t kDiscardChunkBytes = 64 * 1024;
+// A message this many times over max_message_bytes is not worth reading to its end: close with 1009.
+constexpr std::size_t kMaxOversizedFactor = 16;
 
 std::string totals(const stream::AnswerCounts& answers) {
   return fmt::format("{} results, dropped: {} late, {} duplicate, {} lost, {} superseded, {} overflow, {} invalid",
@@ -65,7 +69,7 @@ void WebSocketSession::run(http::request<http::string_body> request) {
   ws_.set_option(websocket::stream_base::timeout{limits.handshake_timeout, websocket::stream_base::none(), false});
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(http::field::server, "posestream"); }));
-  ws_.read_message_max(limits.max_message_bytes);
+  ws_.read_message_max(0);  // No Beast limit: do_read enforces max_message_bytes without closing.
   beast::get_lowest_layer(ws_).expires_never();  // The WebSocket's own timeouts and ours take over.
   ws_.async_accept(request, beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
 }
@@ -88,41 +92,83 @@ void WebSocketSession::on_accept(beast::error_code error) {
   if (context_.shutting_down) close(websocket::close_code::going_away, "server shutting down", "shutdown", true);
 }
 
+// Messages are read in pieces, so that one over max_message_bytes is never buffered whole: past the
+// limit its bytes are discarded as they arrive (keeping a PSF1 header, to answer its sequence), and it
+// is answered like any bad frame instead of ending the connection. Beast's own limit would close with
+// 1009 and, in Boost 1.74, reset the TCP connection while the client is still sending, so that the
+// client may never see the close frame.
 void WebSocketSession::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
+  const std::size_t max_bytes = context_.options.limits.max_message_bytes;
+  const std::size_t limit = oversized_ ? kDiscardChunkBytes : max_bytes - buffer_.size() + 1;
+  ws_.async_read_some(buffer_, limit, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
 }
 
-void WebSocketSession::on_read(beast::error_code error, std::size_t) {
+void WebSocketSession::on_read(beast::error_code error, std::size_t bytes) {
   if (error) {
     if (!close_request_) {
-      // Beast has already sent 1009 for a message over read_message_max.
-      const bool too_big = error == websocket::error::message_too_big;
       const bool closed = error == websocket::error::closed;
       const bool dropped = error == net::error::eof || error == net::error::connection_reset;
-      context_.metrics.connection_closed(too_big ? "too_big" : closed ? "client" : dropped ? "dropped" : "error");
-      end_reason_ = too_big  ? "message over max_message_bytes, closed with 1009"
-                    : closed ? "closed by the client"
-                             : "connection lost: " + error.message();
+      context_.metrics.connection_closed(closed ? "client" : dropped ? "dropped" : "error");
+      end_reason_ = closed ? "closed by the client" : "connection lost: " + error.message();
     }
     finish(end_reason_);
     return;
   }
   const Clock::time_point now = Clock::now();
-  last_message_at_ = now;
-  ++messages_;
-  const auto data = buffer_.cdata();
-  ClientMessage message =
-      ws_.got_binary()
-          ? parse_binary_message({static_cast<const std::uint8_t*>(data.data()), data.size()})
-          : parse_text_message({static_cast<const char*>(data.data()), data.size()});
-  buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > kKeptReadBufferBytes) buffer_.shrink_to_fit();
-  handle(std::move(message), now);
+  last_message_at_ = now;  // Also mid-message: a long upload is not idle.
+  message_bytes_ += bytes;
+  const std::size_t max_bytes = context_.options.limits.max_message_bytes;
+  if (!oversized_ && buffer_.size() > max_bytes) {
+    oversized_ = true;
+    const auto data = buffer_.cdata();
+    oversized_head_.assign(static_cast<const std::uint8_t*>(data.data()),
+                           static_cast<const std::uint8_t*>(data.data()) + std::min(data.size(), kBinaryHeaderBytes));
+  }
+  if (oversized_) buffer_.consume(buffer_.size());
+  if (message_bytes_ / kMaxOversizedFactor > max_bytes && !close_request_) {
+    close(websocket::close_code::too_big, "message over " + std::to_string(kMaxOversizedFactor) + " x max_message_bytes",
+          "too_big", false);
+  }
+  if (ws_.is_message_done()) on_message(now);
   do_read();
 }
 
+void WebSocketSession::on_message(Clock::time_point now) {
+  ++messages_;
+  ClientMessage message = oversized_ ? oversized_message() : parse_buffer();
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > kKeptReadBufferBytes) buffer_.shrink_to_fit();
+  message_bytes_ = 0;
+  oversized_ = false;
+  handle(std::move(message), now);
+}
+
+ClientMessage WebSocketSession::parse_buffer() const {
+  const auto data = buffer_.cdata();
+  if (ws_.got_binary()) return parse_binary_message({static_cast<const std::uint8_t*>(data.data()), data.size()});
+  return parse_text_message({static_cast<const char*>(data.data()), data.size()});
+}
+
+// A binary frame whose PSF1 header was readable is answered `invalid` under its sequence; anything else
+// over the limit is an `error` (a text frame's sequence is somewhere inside its JSON).
+ClientMessage WebSocketSession::oversized_message() const {
+  const std::string what = "message of " + std::to_string(message_bytes_) + " bytes exceeds max_message_bytes " +
+                           std::to_string(context_.options.limits.max_message_bytes);
+  if (ws_.got_binary()) {
+    ClientMessage header = parse_binary_message(oversized_head_);
+    if (auto* frame = std::get_if<FrameMessage>(&header)) {
+      frame->image.clear();
+      frame->problem = what;
+      return header;
+    }
+  }
+  return BadMessage{"message_too_big", what};
+}
+
 void WebSocketSession::handle(ClientMessage&& message, Clock::time_point now) {
-  if (close_request_) return;  // Closing: nothing new is answered (docs/PROTOCOL.md "Closing").
+  // Closing, or the server stopping (its close is on the way): nothing new is answered (docs/PROTOCOL.md
+  // "Closing"), so that a client counting credits stops sending instead of being fed `superseded`.
+  if (close_request_ || context_.shutting_down) return;
   if (auto* frame = std::get_if<FrameMessage>(&message)) {
     handle_frame(std::move(*frame), now);
   } else if (const auto* config = std::get_if<ConfigMessage>(&message)) {

@@ -56,6 +56,9 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   void on_accept(beast::error_code error);
   void do_read();
   void on_read(beast::error_code error, std::size_t bytes);
+  void on_message(Clock::time_point now);
+  ClientMessage parse_buffer() const;
+  ClientMessage oversized_message() const;
   void handle(ClientMessage&& message, Clock::time_point now);
   void handle_frame(FrameMessage&& frame, Clock::time_point now);
   void handle_config(const ConfigMessage& config);
@@ -85,7 +88,10 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   const std::string id_;
   const std::string peer_;
   std::uint64_t registry_id_ = 0;  // In context_.connections, from run() on.
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;         // The message being read (nothing, once it is oversized).
+  std::size_t message_bytes_ = 0;     // Read so far of the current message.
+  bool oversized_ = false;            // The current message went over max_message_bytes.
+  std::vector<std::uint8_t> oversized_head_;  // Its first bytes: a PSF1 header, if binary.
   std::shared_ptr<stream::Session> stream_;  // Set in run(), before the session is registered.
 
   StreamSettings settings_;

@@ -119,6 +119,7 @@ class WsClient {
     beast::error_code error;
     ws_.binary(true);
     ws_.write(net::buffer(bytes), error);
+    if (error) error_ = error;
     return !error;
   }
 

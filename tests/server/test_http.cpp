@@ -49,6 +49,11 @@ TEST_F(Http, MetricsInPrometheusTextFormat) {
                            "posestream_write_queue_bytes "}) {
     EXPECT_NE(reply.body.find(name), std::string::npos) << name;
   }
+  // The server's resident memory: a loaded model set alone is megabytes.
+  const std::string resident = "\nprocess_resident_memory_bytes ";
+  const std::size_t at = reply.body.find(resident);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stod(reply.body.substr(at + resident.size())), 1e6);
 }
 
 TEST_F(Http, StaticFilesWithTypesAndNoTraversal) {
