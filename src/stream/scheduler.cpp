@@ -111,12 +111,17 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
   options_.pipeline.inference_pool = make_inference_pool(options_.inference_threads, options_.pipeline);
   observer_ = std::make_shared<const StreamObserver>(options_.observer);
   run_queue_ = std::make_shared<RunQueue>(options_.max_sessions);
-  // The pipeline is built before the thread starts so that a bad option throws here, not on a worker.
+  // Pipelines are built before the threads start so that a bad option throws here, not on a worker.
+  PipelineOptions own_options = options_.pipeline;
+  own_options.inference_pool = nullptr;
+  if (options_.pipeline.inference_pool != nullptr) {
+    pooled_pipeline_ = std::make_unique<FramePipeline>(models_, options_.pipeline);
+  }
   workers_.reserve(workers);
   try {
     for (std::size_t i = 0; i < workers; ++i) {
-      auto pipeline = std::make_unique<FramePipeline>(models_, options_.pipeline);
-      workers_.emplace_back([this, pipeline = std::move(pipeline)] { work(*pipeline); });
+      auto pipeline = std::make_unique<FramePipeline>(models_, own_options);
+      workers_.emplace_back([this, pipeline = std::move(pipeline), i] { work(*pipeline, i == 0); });
     }
   } catch (...) {
     stop();  // Joins the workers already started: a joinable std::thread must not be destroyed.
@@ -140,16 +145,42 @@ void Scheduler::stop() {
   }
 }
 
-void Scheduler::work(FramePipeline& pipeline) {
+namespace {
+
+void prewarm(FramePipeline& pipeline, const StreamConfig& config) {
+  try {
+    pipeline.prewarm(config);
+  } catch (const std::exception&) {
+    // The models loaded in the constructor; a runtime that cannot be built fails each frame that
+    // needs it with the reason, which is where a client can see it.
+  }
+}
+
+}  // namespace
+
+void Scheduler::work(FramePipeline& pipeline, bool prewarm_pooled) {
   if (options_.prewarm) {
-    try {
-      pipeline.prewarm(*options_.prewarm);
-    } catch (const std::exception&) {
-      // The models loaded in the constructor; a runtime that cannot be built fails each frame that
-      // needs it with the reason, which is where a client can see it.
+    prewarm(pipeline, *options_.prewarm);
+    if (prewarm_pooled && pooled_pipeline_) {
+      const std::lock_guard lock(pooled_mutex_);
+      prewarm(*pooled_pipeline_, *options_.prewarm);
     }
   }
-  while (std::shared_ptr<Session> session = run_queue_->pop()) session->run_next(pipeline);
+  while (std::shared_ptr<Session> session = run_queue_->pop()) run_next(*session, pipeline);
+}
+
+// The pooled pipeline only for a worker that is alone in being busy: a second worker starting meanwhile
+// runs on its own thread, and the pooled frame finishes with the pool.
+void Scheduler::run_next(Session& session, FramePipeline& own) {
+  const std::size_t busy = ++busy_workers_;
+  if (busy == 1 && pooled_pipeline_ && pooled_mutex_.try_lock()) {
+    const std::lock_guard lock(pooled_mutex_, std::adopt_lock);
+    ++pooled_runs_;
+    session.run_next(*pooled_pipeline_);
+  } else {
+    session.run_next(own);
+  }
+  --busy_workers_;
 }
 
 }  // namespace posestream::stream

@@ -1,6 +1,7 @@
 // Scheduler: the worker pool. Runs sessions' frames, one frame of a stream at a time, streams in parallel.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -21,10 +22,13 @@ struct SchedulerOptions {
   std::size_t worker_count = 0;
   // Open sessions at most; open_session refuses more. The server's connection limit. Range [1, 65536].
   std::size_t max_sessions = 64;
-  // Size of the one inference pool every worker's runtimes share (engine::ThreadPool): a lone stream
-  // gets all of its threads for each operator. 1: no pool, each worker infers on its own thread.
-  // 0: std::thread::hardware_concurrency(). Range [0, 256]. With more than 1, pipeline.inference_pool
-  // must be unset (the Scheduler creates it) and pipeline.threads_per_runtime 1.
+  // Size of the inference pool (engine::ThreadPool) behind one extra pipeline, which a worker uses
+  // only while it is the one busy worker: a lone stream gets all of the pool's threads for each
+  // operator, while under load every worker infers on its own thread (a pool shared by busy workers
+  // serializes their operators and its threads spin against theirs: measured 2-3x slower under load).
+  // 1: no pool. 0: std::thread::hardware_concurrency(). Range [0, 256]. With more than 1,
+  // pipeline.inference_pool must be unset (the Scheduler creates it) and pipeline.threads_per_runtime 1;
+  // a pipeline.inference_pool given with 1 is used the same way.
   std::size_t inference_threads = 1;
   PipelineOptions pipeline;
   // Each worker creates this config's runtimes before taking work, so first frames do not pay for them
@@ -91,15 +95,22 @@ class Scheduler {
     return options_.pipeline.inference_pool ? options_.pipeline.inference_pool->size() : 1;
   }
   std::size_t open_sessions() const { return run_queue_->open_count(); }
+  // Frames run so far on the inference pool's pipeline (a worker alone in being busy took it).
+  std::uint64_t pooled_runs() const noexcept { return pooled_runs_.load(); }
 
  private:
-  void work(FramePipeline& pipeline);
+  void work(FramePipeline& pipeline, bool prewarm_pooled);
+  void run_next(Session& session, FramePipeline& own);
 
   std::shared_ptr<ModelLibrary> models_;
   SchedulerOptions options_;
   std::shared_ptr<const StreamObserver> observer_;
   std::shared_ptr<RunQueue> run_queue_;
   std::mutex stop_mutex_;  // Serializes stop() calls.
+  std::unique_ptr<FramePipeline> pooled_pipeline_;  // On the inference pool; nullptr without one.
+  std::mutex pooled_mutex_;                         // Held by the worker running pooled_pipeline_.
+  std::atomic<std::size_t> busy_workers_{0};
+  std::atomic<std::uint64_t> pooled_runs_{0};
   std::vector<std::thread> workers_;
 };
 

@@ -336,6 +336,33 @@ TEST(Scheduler, SharedInferencePoolGivesTheOneThreadResults) {
   }
 }
 
+// A lone stream, one frame at a time, runs every frame on the pool's pipeline; without a pool, none.
+TEST(Scheduler, ALoneStreamRunsOnTheInferencePool) {
+  constexpr std::uint64_t kFrames = 3;
+  for (const std::size_t threads : {std::size_t{2}, std::size_t{1}}) {
+    SCOPED_TRACE("inference_threads " + std::to_string(threads));
+    SchedulerOptions options;
+    // One worker: with two, the next frame can be taken by the second worker while the first is still
+    // finishing the previous one, and then (rightly) runs on its own thread.
+    options.worker_count = 1;
+    options.inference_threads = threads;
+    options.prewarm = light_config();
+    Recorder recorder;
+    Scheduler scheduler(shared_library(), options);
+    SessionOptions session_options;
+    session_options.drop_policy = DropPolicy::all;
+    session_options.config = light_config();
+    auto session = scheduler.open_session(session_options, recorder.sink());
+    ASSERT_NE(session, nullptr);
+    for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) {
+      session->push(FrameInput{sequence, static_cast<std::int64_t>(sequence + 1) * 33'333, small_jpeg(), Clock::now()},
+                    Clock::now());
+      ASSERT_TRUE(recorder.wait_for(sequence + 1));
+    }
+    EXPECT_EQ(scheduler.pooled_runs(), threads > 1 ? kFrames : 0);
+  }
+}
+
 // A config takes effect from the next frame a worker starts: here pose off, then hands off too.
 TEST(Scheduler, ConfigureAppliesToLaterFrames) {
   SchedulerOptions options;
