@@ -158,6 +158,19 @@ void prewarm(FramePipeline& pipeline, const StreamConfig& config) {
 
 }  // namespace
 
+// A worker reschedules its session before it stops counting as busy, so a lone stream's next frame is
+// often taken by another worker while the first spends its last microseconds in run_next: wait that
+// out (briefly: under real load it costs each frame this long at most) rather than lose the pool.
+std::size_t Scheduler::wait_for_handover() const {
+  const auto deadline = std::chrono::steady_clock::now() + kPoolHandoverWait;
+  std::size_t busy = busy_workers_.load();
+  while (busy > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+    busy = busy_workers_.load();
+  }
+  return busy;
+}
+
 void Scheduler::work(FramePipeline& pipeline, bool prewarm_pooled) {
   if (options_.prewarm) {
     prewarm(pipeline, *options_.prewarm);
@@ -172,7 +185,8 @@ void Scheduler::work(FramePipeline& pipeline, bool prewarm_pooled) {
 // The pooled pipeline only for a worker that is alone in being busy: a second worker starting meanwhile
 // runs on its own thread, and the pooled frame finishes with the pool.
 void Scheduler::run_next(Session& session, FramePipeline& own) {
-  const std::size_t busy = ++busy_workers_;
+  std::size_t busy = ++busy_workers_;
+  if (busy > 1 && pooled_pipeline_) busy = wait_for_handover();
   if (busy == 1 && pooled_pipeline_ && pooled_mutex_.try_lock()) {
     const std::lock_guard lock(pooled_mutex_, std::adopt_lock);
     ++pooled_runs_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -101,6 +102,9 @@ class Scheduler {
  private:
   void work(FramePipeline& pipeline, bool prewarm_pooled);
   void run_next(Session& session, FramePipeline& own);
+  std::size_t wait_for_handover() const;
+
+  static constexpr std::chrono::microseconds kPoolHandoverWait{300};
 
   std::shared_ptr<ModelLibrary> models_;
   SchedulerOptions options_;
