@@ -42,7 +42,7 @@ void expect_server_still_serves(std::uint16_t port) {
 }
 
 // Over the limit, a message is answered and the stream goes on; far over it, the connection closes with
-// 1009 (after the client's whole message was read, so that the client sees the close frame).
+// 1009 (the server goes on reading and dropping, so the client's send completes and it sees the close).
 TEST(Limits, MaxMessageBytesAnswersOversizedMessagesAndClosesAtSixteenTimes) {
   ServerOptions options = test_options();
   options.limits.max_message_bytes = 64 * 1024;

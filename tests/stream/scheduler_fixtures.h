@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -54,6 +55,14 @@ inline StreamConfig light_config() {
   config.pose = pose::PoseModel::lite;
   config.hands = hands::HandModel::lite;
   return config;
+}
+
+// A stream that keeps every frame (policy all), so that tests can count one result per frame.
+inline SessionOptions every_frame_session(StreamConfig config = light_config()) {
+  SessionOptions options;
+  options.drop_policy = DropPolicy::all;
+  options.config = std::move(config);
+  return options;
 }
 
 inline std::shared_ptr<ModelLibrary> shared_library() {

@@ -92,10 +92,8 @@ TEST(Scheduler, AllOverflowsBeyondItsQueueAndNeverSupersedes) {
   Recorder recorder;
   Scheduler scheduler(shared_library(), options);
   const Gate::OpenOnExit open_on_exit{gate};
-  SessionOptions session_options;
-  session_options.drop_policy = DropPolicy::all;
+  SessionOptions session_options = every_frame_session();
   session_options.max_queued_frames = 4;
-  session_options.config = light_config();
   auto session = scheduler.open_session(session_options, recorder.sink());
   const TimePoint now = Clock::now();
   for (std::uint64_t sequence = 0; sequence < 20; ++sequence) {
@@ -122,9 +120,7 @@ TEST(Scheduler, InvalidFramesAreAnsweredAndTheStreamAndOthersGoOn) {
   Recorder bad_recorder;
   Recorder good_recorder;
   Scheduler scheduler(shared_library(), options);
-  SessionOptions session_options;
-  session_options.drop_policy = DropPolicy::all;
-  session_options.config = light_config();
+  const SessionOptions session_options = every_frame_session();
   auto bad = scheduler.open_session(session_options, bad_recorder.sink());
   auto good = scheduler.open_session(session_options, good_recorder.sink());
   const std::vector<std::uint8_t> garbage(64, 0x5A);
@@ -307,10 +303,7 @@ TEST(Scheduler, SharedInferencePoolGivesTheOneThreadResults) {
   EXPECT_EQ(scheduler.inference_threads(), 2u);
   std::vector<std::shared_ptr<Session>> sessions;
   for (int stream = 0; stream < 2; ++stream) {
-    SessionOptions session_options;
-    session_options.drop_policy = DropPolicy::all;
-    session_options.config = config;
-    sessions.push_back(scheduler.open_session(session_options, recorders[stream]->sink()));
+    sessions.push_back(scheduler.open_session(every_frame_session(config), recorders[stream]->sink()));
     ASSERT_NE(sessions.back(), nullptr);
   }
   for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) {
@@ -349,10 +342,7 @@ TEST(Scheduler, ALoneStreamRunsOnTheInferencePool) {
     options.prewarm = light_config();
     Recorder recorder;
     Scheduler scheduler(shared_library(), options);
-    SessionOptions session_options;
-    session_options.drop_policy = DropPolicy::all;
-    session_options.config = light_config();
-    auto session = scheduler.open_session(session_options, recorder.sink());
+    auto session = scheduler.open_session(every_frame_session(), recorder.sink());
     ASSERT_NE(session, nullptr);
     for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) {
       session->push(FrameInput{sequence, static_cast<std::int64_t>(sequence + 1) * 33'333, small_jpeg(), Clock::now()},
@@ -370,9 +360,7 @@ TEST(Scheduler, ConfigureAppliesToLaterFrames) {
   options.prewarm = light_config();
   Recorder recorder;
   Scheduler scheduler(shared_library(), options);
-  SessionOptions session_options;
-  session_options.drop_policy = DropPolicy::all;
-  session_options.config = light_config();
+  SessionOptions session_options = every_frame_session();
   session_options.config.static_image_mode = true;
   auto session = scheduler.open_session(session_options, recorder.sink());
   const TimePoint now = Clock::now();
