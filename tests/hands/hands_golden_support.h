@@ -27,6 +27,16 @@ inline constexpr double kMaxMeanDistance = 0.01;       // Normalized x, y, mean 
 inline constexpr double kMaxMaxDistance = 0.03;        // Normalized x, y, worst landmark.
 inline constexpr double kMaxWorldMeanDistance = 0.02;  // Metres, 3D, mean over the 21 landmarks.
 
+// Two hands whose landmarks are this close (mean, normalized x, y) are the same hand.
+inline constexpr double kSameHandDistance = 0.03;
+
+// Each variant's models, loaded once per test program.
+inline const HandModels& shared_models(HandModel variant) {
+  static const HandModels lite = load_hand_models(posestream::testing::models_dir(), HandModel::lite);
+  static const HandModels full = load_hand_models(posestream::testing::models_dir(), HandModel::full);
+  return variant == HandModel::lite ? lite : full;
+}
+
 inline const char* variant_name(HandModel variant) { return variant == HandModel::lite ? "lite" : "full"; }
 
 // Throws std::runtime_error when the file cannot be read or decoded.

@@ -21,12 +21,6 @@ const char* const kImages[] = {
     "gesture_four_15a7", "gesture_none_0a0e", "gesture_rock_18e2", "handSrc",           "messi5",
     "messiup",           "person_multi_det"};
 
-const HandModels& models(HandModel variant) {
-  static const HandModels lite = load_hand_models(posestream::testing::models_dir(), HandModel::lite);
-  static const HandModels full = load_hand_models(posestream::testing::models_dir(), HandModel::full);
-  return variant == HandModel::lite ? lite : full;
-}
-
 struct GoldenCase {
   std::string image;
   HandModel variant;
@@ -59,7 +53,7 @@ TEST_P(HandsGolden, ImageModeMatchesMediaPipe) {
   HandOptions options;
   options.model = param.variant;
   options.static_image_mode = true;
-  HandTracker tracker(models(param.variant), options);
+  HandTracker tracker(testing::shared_models(param.variant), options);
   const std::vector<Hand> hands = tracker.process(image, 0);
 
   std::cout << "[golden] " << param.image << " " << testing::variant_name(param.variant) << ": ours " << hands.size()
@@ -110,7 +104,7 @@ TEST(HandsGoldenPalmAngle, NinetyRadiansMatchesMediaPipeBetterThanHalfPi) {
   double total_half_pi = 0;
   int compared = 0;
   for (HandModel variant : {HandModel::lite, HandModel::full}) {
-    HandRuntimes runtimes(models(variant));
+    HandRuntimes runtimes(testing::shared_models(variant));
     for (const char* name : kImages) {
       const golden::ImageResult expected =
           golden::load_image_result(name, std::string("hand_") + testing::variant_name(variant));

@@ -12,9 +12,9 @@ namespace {
 
 using testing::HandComparison;
 
-// Two hands whose landmarks are this close (mean, normalized) are the same hand. MediaPipe's misplaced
-// hands below are 0.05 to 0.07 from the reference, the photo's other hand about 0.2.
-constexpr double kSameHandDistance = 0.03;
+// testing::kSameHandDistance (0.03) tells the same hand: MediaPipe's misplaced hands below are 0.05 to
+// 0.07 from the reference, the photo's other hand about 0.2.
+
 // Pose-assisted mode only: the share of compared hands allowed outside the golden tolerances, and the
 // factor no hand may exceed them by. Its ROIs differ from MediaPipe's (a tracking chain that never
 // restarts from a palm), and on this sequence's small hand (about 30 pixels) that alone moves landmarks
@@ -22,12 +22,6 @@ constexpr double kSameHandDistance = 0.03;
 // reference below.
 constexpr double kPoseAllowedOutOfToleranceShare = 0.1;
 constexpr double kPoseToleranceMargin = 1.5;
-
-const HandModels& models(HandModel variant) {
-  static const HandModels lite = load_hand_models(posestream::testing::models_dir(), HandModel::lite);
-  static const HandModels full = load_hand_models(posestream::testing::models_dir(), HandModel::full);
-  return variant == HandModel::lite ? lite : full;
-}
 
 struct FrameRun {
   std::vector<Hand> hands;
@@ -39,7 +33,7 @@ struct FrameRun {
 std::vector<FrameRun> run_sequence(const golden::Sequence& sequence, HandModel variant, const golden::Sequence* pose) {
   HandOptions options;
   options.model = variant;
-  HandTracker tracker(models(variant), options);
+  HandTracker tracker(testing::shared_models(variant), options);
   std::vector<FrameRun> runs;
   for (size_t i = 0; i < sequence.frames.size(); ++i) {
     const golden::Frame& frame = sequence.frames[i];
@@ -197,7 +191,7 @@ TEST_P(HandsSequence, PoseAssistedModeNeverRunsThePalmDetectorAndStillMatches) {
     std::vector<golden::Person> on_reference;
     for (const golden::Person& hand : expected.frames[i].people) {
       const HandComparison error = compare_to_reference(as_hand(hand), reference[i]);
-      if (error.mean_2d < kSameHandDistance) {
+      if (error.mean_2d < testing::kSameHandDistance) {
         on_reference.push_back(hand);
         mediapipe_reference.add(error, i);
       }
@@ -217,7 +211,7 @@ TEST_P(HandsSequence, PoseAssistedModeNeverRunsThePalmDetectorAndStillMatches) {
         // Another hand is fine (the photo's other hand rests at the hip, where MediaPipe does not report
         // it on the photo); a second copy of the reference hand is not.
         ++other_hands;
-        EXPECT_GT(testing::landmark_distance(runs[i].hands[k], reference[i]).first, kSameHandDistance)
+        EXPECT_GT(testing::landmark_distance(runs[i].hands[k], reference[i]).first, testing::kSameHandDistance)
             << "frame " << i << ": hand " << k << " repeats the reference hand";
       }
     }

@@ -14,14 +14,6 @@
 namespace posestream::hands {
 namespace {
 
-// Two hands whose landmarks are this close (mean, normalized) are the same hand (as test_hands_sequence).
-constexpr double kSameHandDistance = 0.03;
-
-const HandModels& models(HandModel variant) {
-  static const HandModels lite = load_hand_models(posestream::testing::models_dir(), HandModel::lite);
-  static const HandModels full = load_hand_models(posestream::testing::models_dir(), HandModel::full);
-  return variant == HandModel::lite ? lite : full;
-}
 
 // The sequence bench pipeline also uses: its frames, MediaPipe's pose on each, and the photo's hand
 // carried through each frame's affine (testing::affine_reference).
@@ -46,7 +38,7 @@ GoldenSequence load_sequence(HandModel variant) {
 
 bool finds(const std::vector<Hand>& hands, const golden::Person& reference) {
   return std::any_of(hands.begin(), hands.end(), [&](const Hand& hand) {
-    return testing::landmark_distance(hand, reference).first < kSameHandDistance;
+    return testing::landmark_distance(hand, reference).first < testing::kSameHandDistance;
   });
 }
 
@@ -55,7 +47,7 @@ bool mediapipe_finds(const std::vector<golden::Person>& people, const golden::Pe
     Hand hand;
     std::copy_n(person.landmarks.begin(), std::min(person.landmarks.size(), hand.landmarks.size()),
                 hand.landmarks.begin());
-    return testing::landmark_distance(hand, reference).first < kSameHandDistance;
+    return testing::landmark_distance(hand, reference).first < testing::kSameHandDistance;
   });
 }
 
@@ -93,7 +85,7 @@ struct SequenceRun {
 };
 
 SequenceRun run_pose_assisted(const GoldenSequence& sequence, const HandOptions& options) {
-  HandTracker tracker(models(options.model), options);
+  HandTracker tracker(testing::shared_models(options.model), options);
   SequenceRun run;
   for (size_t i = 0; i < sequence.frames.size(); ++i) {
     HandTiming timing;
@@ -161,7 +153,7 @@ TEST(HandsWristRetryAppearing, AHandComingIntoViewIsFoundWithinPoseWristRetryFra
 
   HandOptions image_mode = options;
   image_mode.static_image_mode = true;
-  HandTracker from_pose_alone(models(variant), image_mode);
+  HandTracker from_pose_alone(testing::shared_models(variant), image_mode);
   for (int i = kFirstAppearance; i < kFirstAppearance + 2 * cap; ++i) {
     const std::vector<Hand> hands =
         from_pose_alone.process(sequence.frames[i], 0, testing::pose_landmarks_of(sequence.pose.frames[i]));
@@ -169,7 +161,7 @@ TEST(HandsWristRetryAppearing, AHandComingIntoViewIsFoundWithinPoseWristRetryFra
   }
 
   for (int appears = kFirstAppearance; appears < kFirstAppearance + cap; ++appears) {
-    HandTracker tracker(models(variant), options);
+    HandTracker tracker(testing::shared_models(variant), options);
     int runs_before = 0;
     std::optional<int> found_at;
     for (int i = 0; i < appears + cap && !found_at; ++i) {
