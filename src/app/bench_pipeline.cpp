@@ -19,6 +19,7 @@
 #include "app/commands.h"
 #include "app/pipeline_flags.h"
 #include "engine/engine.h"
+#include "engine/helper_thread.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
 #include "vision/decode.h"
@@ -35,6 +36,8 @@ constexpr std::int64_t kFrameIntervalUs = 33'333;  // 30 frames/s, as a webcam.
 
 struct BenchOptions {
   int threads = 1;  // Of the inference pool every runtime shares; 1: none, the calling thread only.
+  // Pose beside the tracked hands' landmark runs on a helper thread, as PipelineOptions::concurrent_stages.
+  bool concurrent = false;
   int runs = 30;
   int warmup = 3;
   bool json = false;
@@ -72,6 +75,7 @@ struct Sample {
 struct Runtimes {
   pose::PoseRuntimes pose;
   hands::HandRuntimes hands;
+  std::unique_ptr<engine::HelperThread> helper;  // With --concurrent only.
 };
 
 double milliseconds_since(Clock::time_point start) {
@@ -113,6 +117,56 @@ std::filesystem::path default_image(const std::filesystem::path& models_dir) {
                            " is not beside the models directory " + models_dir.string() + "; pass --image FILE");
 }
 
+// The pose stage into `sample` (its detector/landmarks/smoothing split, which FrameTiming lacks).
+std::optional<pose::Pose> run_pose(const vision::Image& image, std::int64_t timestamp_us, stream::StreamState& state,
+                                   Runtimes& runtimes, Sample& sample) {
+  sample.landmarks_ran = !state.config.static_image_mode && state.pose.previous_roi.has_value();
+  pose::PoseTiming timing;
+  std::optional<pose::Pose> pose =
+      pose::track_pose(image, timestamp_us, state.pose, runtimes.pose, stream::pose_options(state.config), &timing);
+  sample.pose_detector = timing.detector_ms;
+  sample.pose_landmarks = timing.landmarks_ms;
+  sample.smoothing = timing.smoothing_ms;
+  sample.detector_ran = timing.detector_ran;
+  // The landmark model ran if there was a ROI; a detection whose landmarks then fail the presence
+  // test is not seen here, which can only undercount invocations (overstate the overhead).
+  sample.landmarks_ran = sample.landmarks_ran || pose.has_value();
+  sample.pose_found = pose.has_value();
+  return pose;
+}
+
+// The hands stage, sequential or (with a helper, on a tracking frame with hands tracked) as
+// FramePipeline's concurrent_stages: the tracked hands' landmark runs beside the pose, then the rest.
+// sample.hands is the hands stage's own time, which overlaps the pose's when concurrent.
+std::vector<hands::Hand> run_pose_and_hands(const vision::Image& image, std::int64_t timestamp_us,
+                                            stream::StreamState& state, Runtimes& runtimes, Sample& sample,
+                                            hands::HandTiming& timing) {
+  const hands::HandOptions options = stream::hand_options(state.config);
+  std::optional<hands::TrackedHandRuns> tracked_runs;
+  std::optional<pose::Pose> pose;
+  double tracked_ms = 0;
+  if (runtimes.helper != nullptr && !state.config.static_image_mode && !state.hands.tracked.empty()) {
+    runtimes.helper->run_alongside([&] { pose = run_pose(image, timestamp_us, state, runtimes, sample); },
+                                   [&] {
+                                     const Clock::time_point start = Clock::now();
+                                     tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes.hands, options);
+                                     tracked_ms = milliseconds_since(start);
+                                   });
+  } else {
+    pose = run_pose(image, timestamp_us, state, runtimes, sample);
+  }
+  const Clock::time_point hands_start = Clock::now();
+  std::span<const vision::Landmark> pose_landmarks;
+  if (pose) pose_landmarks = pose->landmarks;
+  std::vector<hands::Hand> hands =
+      tracked_runs ? hands::finish_hands(image, timestamp_us, state.hands, runtimes.hands, options,
+                                         std::move(*tracked_runs), pose_landmarks, &timing)
+                   : hands::track_hands(image, timestamp_us, state.hands, runtimes.hands, options, pose_landmarks,
+                                        &timing);
+  sample.hands = tracked_ms + milliseconds_since(hands_start);
+  return hands;
+}
+
 // The pipeline's stages as FramePipeline::track runs them (pose, then hands placed by the pose's
 // wrists), called directly for the pose's detector/landmarks/smoothing split that FrameTiming lacks.
 Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_us, stream::StreamState& state,
@@ -124,31 +178,14 @@ Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_
   const vision::DecodeResult decoded = vision::decode_image(bytes);
   if (!decoded.ok()) throw std::runtime_error("bench pipeline: decode: " + decoded.error);
   sample.decode = milliseconds_since(start);
-  const bool had_roi = !state.config.static_image_mode && state.pose.previous_roi.has_value();
-  pose::PoseTiming pose_timing;
-  const std::optional<pose::Pose> pose = pose::track_pose(decoded.image, timestamp_us, state.pose, runtimes.pose,
-                                                          stream::pose_options(state.config), &pose_timing);
-  const Clock::time_point hands_start = Clock::now();
-  std::span<const vision::Landmark> pose_landmarks;
-  if (pose) pose_landmarks = pose->landmarks;
   hands::HandTiming hand_timing;
   const std::vector<hands::Hand> hands =
-      hands::track_hands(decoded.image, timestamp_us, state.hands, runtimes.hands, stream::hand_options(state.config),
-                         pose_landmarks, &hand_timing);
-  sample.hands = milliseconds_since(hands_start);
+      run_pose_and_hands(decoded.image, timestamp_us, state, runtimes, sample, hand_timing);
   sample.total = milliseconds_since(start);
   sample.total_cpu = thread_cpu_ms() - start_cpu;
   sample.total_process_cpu = process_cpu_ms() - start_process_cpu;
-  sample.pose_detector = pose_timing.detector_ms;
-  sample.pose_landmarks = pose_timing.landmarks_ms;
-  sample.smoothing = pose_timing.smoothing_ms;
-  sample.detector_ran = pose_timing.detector_ran;
-  // The landmark model ran if there was a ROI; a detection whose landmarks then fail the presence
-  // test is not seen here, which can only undercount invocations (overstate the overhead).
-  sample.landmarks_ran = had_roi || pose.has_value();
   sample.palm_runs = hand_timing.palm_detector_runs;
   sample.hand_landmark_runs = hand_timing.landmark_runs;
-  sample.pose_found = pose.has_value();
   sample.hands_found = hands.size();
   return sample;
 }
@@ -288,7 +325,8 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
   const std::shared_ptr<engine::ThreadPool> pool =
       options.threads > 1 ? std::make_shared<engine::ThreadPool>(static_cast<std::size_t>(options.threads)) : nullptr;
   Runtimes runtimes{pose::PoseRuntimes(library.pose(pose::PoseModel::full), pool, false),
-                    hands::HandRuntimes(library.hands(hands::HandModel::full), pool)};
+                    hands::HandRuntimes(library.hands(hands::HandModel::full), pool),
+                    options.concurrent ? std::make_unique<engine::HelperThread>() : nullptr};
   const std::optional<double> load = load_average();
   const std::vector<Sample> tracking = run_mode(false, bytes, runtimes, options);
   const std::vector<Sample> still = run_mode(true, bytes, runtimes, options);
@@ -297,6 +335,7 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
           {"pose", "full"},
           {"hands", "full"},
           {"threads", options.threads},
+          {"concurrent", options.concurrent},
           {"runs", options.runs},
           {"warmup", options.warmup},
           {"load_average", load ? nlohmann::ordered_json(*load) : nlohmann::ordered_json(nullptr)},
@@ -315,9 +354,11 @@ void print_row(const char* label, const nlohmann::ordered_json& tracking, const 
 
 void print_table(const nlohmann::ordered_json& report) {
   const auto& image = report["image"];
-  std::printf("%s (%dx%d), pose full + hands full, %d inference thread(s), %d runs after %d warm-up",
+  std::printf("%s (%dx%d), pose full + hands full, %d inference thread(s)%s, %d runs after %d warm-up",
               image["path"].get<std::string>().c_str(), image["width"].get<int>(), image["height"].get<int>(),
-              report["threads"].get<int>(), report["runs"].get<int>(), report["warmup"].get<int>());
+              report["threads"].get<int>(),
+              report["concurrent"].get<bool>() ? " + pose beside the tracked hands (concurrent)" : "",
+              report["runs"].get<int>(), report["warmup"].get<int>());
   if (report["load_average"].is_number()) {
     std::printf(", load average %.2f before the run", report["load_average"].get<double>());
   }
@@ -357,10 +398,14 @@ void add_bench_pipeline(CLI::App& bench) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App& command = *bench.add_subcommand(
       "pipeline", "Per-stage medians of one frame (decode, pose, hands) in tracking and static modes");
-  command.add_option("--threads", options->threads,
+  CLI::Option* threads_option = command.add_option("--threads", options->threads,
                      "Threads of the inference pool every runtime shares, as serve --inference-threads (1: none)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  command.add_flag("--concurrent", options->concurrent,
+                 "Run the pose beside the tracked hands' landmark runs on a helper thread (task parallelism, "
+                 "serve's concurrent stages); each runtime on one thread")
+      ->excludes(threads_option);
   command.add_option("--runs", options->runs, "Timed frames per mode")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

@@ -183,14 +183,18 @@ std::optional<HandLandmarksResult> present_hand(const vision::Image& image, cons
   return std::nullopt;
 }
 
+// The tracked ROIs' results come from `tracked_runs` (one per tracked ROI, in order); the other ROIs
+// and the fallbacks run here.
 Attempts present_hands(const vision::Image& image, const FrameRois& frame, const HandState& state,
-                       HandRuntimes& runtimes, const HandOptions& options, HandTiming* timing, int64_t& next_id) {
+                       HandRuntimes& runtimes, const HandOptions& options, TrackedHandRuns& tracked_runs,
+                       HandTiming* timing, int64_t& next_id) {
   Attempts attempts;
   for (size_t i = 0; i < frame.rois.size(); ++i) {
     const bool tracked = i < frame.tracked_count;
     const int64_t id = tracked ? state.tracked[i].id : next_id++;
     const std::optional<vision::HandSide> side = frame.sides[i];
-    std::optional<HandLandmarksResult> result = present_hand(image, frame.rois[i], runtimes, options, timing);
+    std::optional<HandLandmarksResult> result =
+        tracked ? std::move(tracked_runs.results[i]) : present_hand(image, frame.rois[i], runtimes, options, timing);
     if (!tracked && side) {
       attempts.wrists_tried[wrist_index(*side)] = true;
     }
@@ -275,16 +279,58 @@ void smooth(std::vector<Hand>& hands, const std::vector<Candidate>& kept, int64_
   state.smoothers = std::move(smoothers);
 }
 
+// How many of state.tracked the frame runs on (frame_rois puts them first and clips to max_num_hands).
+size_t tracked_roi_count(const HandState& state, const HandOptions& options) {
+  if (options.static_image_mode) return 0;
+  return std::min(state.tracked.size(), static_cast<size_t>(options.max_num_hands));
+}
+
+void add_timing(const HandTiming& part, HandTiming* total) {
+  if (total == nullptr) return;
+  total->palm_detector_ms += part.palm_detector_ms;
+  total->landmarks_ms += part.landmarks_ms;
+  total->palm_detector_runs += part.palm_detector_runs;
+  total->landmark_runs += part.landmark_runs;
+  total->fallback_runs += part.fallback_runs;
+}
+
 }  // namespace
+
+TrackedHandRuns run_tracked_hands(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
+                                  const HandOptions& options) {
+  validate(image, options, {}, runtimes);
+  TrackedHandRuns runs;
+  runs.frame = state.frame;
+  const size_t count = tracked_roi_count(state, options);
+  for (size_t i = 0; i < count; ++i) {
+    runs.results.push_back(present_hand(image, state.tracked[i].roi, runtimes, options, &runs.timing));
+  }
+  return runs;
+}
 
 std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
                               HandRuntimes& runtimes, const HandOptions& options,
                               std::span<const vision::Landmark> pose_landmarks, HandTiming* timing) {
+  validate(image, options, pose_landmarks, runtimes);  // Before any run: a bad pose list costs none.
+  return finish_hands(image, timestamp_us, state, runtimes, options, run_tracked_hands(image, state, runtimes, options),
+                      pose_landmarks, timing);
+}
+
+std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
+                               HandRuntimes& runtimes, const HandOptions& options, TrackedHandRuns tracked_runs,
+                               std::span<const vision::Landmark> pose_landmarks, HandTiming* timing) {
   validate(image, options, pose_landmarks, runtimes);
+  const size_t expected_runs = tracked_roi_count(state, options);
+  if (tracked_runs.frame != state.frame || tracked_runs.results.size() != expected_runs) {
+    throw HandError("hands: tracked runs of frame " + std::to_string(tracked_runs.frame) + " (" +
+                    std::to_string(tracked_runs.results.size()) + " ROIs) given for frame " +
+                    std::to_string(state.frame) + " (" + std::to_string(expected_runs) + " ROIs)");
+  }
+  add_timing(tracked_runs.timing, timing);
   const vision::ImageSize size{image.width, image.height};
   const FrameRois frame = frame_rois(image, state, runtimes, options, pose_landmarks, timing);
   int64_t next_id = state.next_id;
-  Attempts attempts = present_hands(image, frame, state, runtimes, options, timing, next_id);
+  Attempts attempts = present_hands(image, frame, state, runtimes, options, tracked_runs, timing, next_id);
   const std::vector<Candidate> kept = without_duplicates(std::move(attempts.present), size);
 
   std::vector<Hand> hands;

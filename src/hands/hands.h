@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
+#include "hands/hand_landmarks.h"
 #include "vision/crop.h"
 #include "vision/filters.h"
 #include "vision/geometry.h"
@@ -173,10 +175,34 @@ struct HandTiming {
   int fallback_runs = 0;
 };
 
+// The landmark model's runs on the ROIs tracked from the previous frame: the first step of a tracking
+// frame and the only one that needs no pose landmarks, so a caller can run it alongside the pose (on
+// other runtimes) and hand it to finish_hands. A plain value, valid only for the state it came from.
+struct TrackedHandRuns {
+  // One per tracked ROI the frame runs (state.tracked, clipped to max_num_hands; none in
+  // static_image_mode), in order: the model's result, or nullopt if the hand flag did not pass.
+  std::vector<std::optional<HandLandmarksResult>> results;
+  HandTiming timing;   // These runs' share; finish_hands adds it into its `timing`.
+  int64_t frame = -1;  // HandState::frame when they ran: finish_hands refuses runs of another frame.
+};
+
+// Runs the landmark model on each tracked ROI of `state` (does not change `state`). Throws HandError
+// (an invalid image or options, runtimes of the other variant) or engine::ModelError.
+TrackedHandRuns run_tracked_hands(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
+                                  const HandOptions& options);
+
+// The rest of track_hands after run_tracked_hands(image, state, runtimes, options) gave `tracked_runs`
+// for this very state: palm or pose ROIs, fallbacks, association, deduplication, smoothing, the state
+// update. Same results as track_hands; same errors, plus HandError for runs of another frame.
+std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
+                               HandRuntimes& runtimes, const HandOptions& options, TrackedHandRuns tracked_runs,
+                               std::span<const vision::Landmark> pose_landmarks = {}, HandTiming* timing = nullptr);
+
 // One frame of one stream; see the behaviour described at the top. `timestamp_us` matters only to the
 // smoothing (MediaPipe's VIDEO timestamps: milliseconds x 1000). `pose_landmarks`: empty, or exactly 33
 // landmarks. `timing`, if given, is accumulated into. Throws HandError on an invalid image, options or
-// pose list, engine::ModelError if XNNPACK fails; `state` is unchanged then.
+// pose list, engine::ModelError if XNNPACK fails; `state` is unchanged then. run_tracked_hands, then
+// finish_hands.
 std::vector<Hand> track_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
                               HandRuntimes& runtimes, const HandOptions& options,
                               std::span<const vision::Landmark> pose_landmarks = {}, HandTiming* timing = nullptr);

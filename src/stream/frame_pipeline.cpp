@@ -73,6 +73,17 @@ FramePipeline::FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptio
                                 " and a shared inference pool of " +
                                 std::to_string(options_.inference_pool->size()) + " threads; give one");
   }
+  if (options_.concurrent_stages) {
+    // Each stage runs on one thread; runtimes on more would compete for the same two cores.
+    if (options_.inference_pool != nullptr) {
+      throw std::invalid_argument("frame pipeline: concurrent_stages and a shared inference pool; give one");
+    }
+    if (options_.threads_per_runtime != 1) {
+      throw std::invalid_argument("frame pipeline: concurrent_stages needs threads_per_runtime 1, got " +
+                                  std::to_string(options_.threads_per_runtime));
+    }
+    helper_ = std::make_unique<engine::HelperThread>();
+  }
 }
 
 void FramePipeline::prewarm(const StreamConfig& config) {
@@ -141,27 +152,66 @@ FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestam
 void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                           FrameResult& result) {
   const StreamConfig& config = state.config;
-  if (config.pose) {
-    const SteadyClock::time_point start = SteadyClock::now();
-    pose::PoseRuntimes& runtimes = pose_runtimes(*config.pose, config.segmentation);
-    pose::PoseTiming timing;
-    result.pose = pose::track_pose(image, timestamp_us, state.pose, runtimes, pose_options(config), &timing);
-    result.timing.pose_ms = milliseconds_since(start);
-    result.timing.pose_detector_ran = timing.detector_ran;
+  if (helper_ != nullptr && config.pose && config.hands && !config.static_image_mode && !state.hands.tracked.empty()) {
+    track_concurrently(image, timestamp_us, state, result);
+    return;
   }
-  if (config.hands) {
-    const SteadyClock::time_point start = SteadyClock::now();
-    hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
-    // With a body in view the pose's wrists place the hands and the palm detector never runs.
-    std::span<const vision::Landmark> pose_landmarks;
-    if (result.pose) pose_landmarks = result.pose->landmarks;
-    hands::HandTiming timing;
-    result.hands = hands::track_hands(image, timestamp_us, state.hands, runtimes, hand_options(config),
-                                      pose_landmarks, &timing);
-    result.timing.hands_ms = milliseconds_since(start);
-    result.timing.palm_detector_runs = timing.palm_detector_runs;
-    result.timing.hand_landmark_runs = timing.landmark_runs;
+  if (config.pose) track_pose(image, timestamp_us, state, result);
+  if (config.hands) track_hands(image, timestamp_us, state, result, std::nullopt);
+}
+
+void FramePipeline::track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
+                               FrameResult& result) {
+  const StreamConfig& config = state.config;
+  const SteadyClock::time_point start = SteadyClock::now();
+  pose::PoseRuntimes& runtimes = pose_runtimes(*config.pose, config.segmentation);
+  pose::PoseTiming timing;
+  result.pose = pose::track_pose(image, timestamp_us, state.pose, runtimes, pose_options(config), &timing);
+  result.timing.pose_ms = milliseconds_since(start);
+  result.timing.pose_detector_ran = timing.detector_ran;
+}
+
+// The hands stage after the pose, with the tracked ROIs' runs already done if `tracked_runs` holds them.
+void FramePipeline::track_hands(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
+                                FrameResult& result, std::optional<hands::TrackedHandRuns> tracked_runs) {
+  const StreamConfig& config = state.config;
+  const SteadyClock::time_point start = SteadyClock::now();
+  hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
+  // With a body in view the pose's wrists place the hands and the palm detector never runs.
+  std::span<const vision::Landmark> pose_landmarks;
+  if (result.pose) pose_landmarks = result.pose->landmarks;
+  const hands::HandOptions options = hand_options(config);
+  hands::HandTiming timing;
+  if (tracked_runs) {
+    result.hands = hands::finish_hands(image, timestamp_us, state.hands, runtimes, options, std::move(*tracked_runs),
+                                       pose_landmarks, &timing);
+  } else {
+    result.hands = hands::track_hands(image, timestamp_us, state.hands, runtimes, options, pose_landmarks, &timing);
   }
+  result.timing.hands_ms += milliseconds_since(start);
+  result.timing.palm_detector_runs = timing.palm_detector_runs;
+  result.timing.hand_landmark_runs = timing.landmark_runs;
+}
+
+// The pose here, the tracked hands' landmark runs (which need no pose) on the helper thread, then the
+// rest of the hands stage. The runtimes are created first, on this thread: the maps are not shared.
+void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
+                                       FrameResult& result) {
+  const StreamConfig& config = state.config;
+  result.timing.concurrent = true;
+  pose_runtimes(*config.pose, config.segmentation);
+  hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
+  const hands::HandOptions options = hand_options(config);
+  std::optional<hands::TrackedHandRuns> tracked_runs;
+  double tracked_ms = 0;
+  helper_->run_alongside([&] { track_pose(image, timestamp_us, state, result); },
+                         [&] {
+                           const SteadyClock::time_point start = SteadyClock::now();
+                           tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes, options);
+                           tracked_ms = milliseconds_since(start);
+                         });
+  result.timing.hands_ms = tracked_ms;
+  track_hands(image, timestamp_us, state, result, std::move(tracked_runs));
 }
 
 }  // namespace posestream::stream

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/helper_thread.h"
 #include "hands/hands.h"
 #include "pose/pose.h"
 #include "stream/model_library.h"
@@ -56,7 +57,9 @@ struct StreamState {
 
 // Milliseconds (steady clock), per stage. `reorder` (received -> released in order, i.e. waiting for a
 // missing sequence) and `queue` (released -> worker start) are filled by the Session; the pipeline fills
-// the rest. total = decode + pose + hands + the glue between them (not reorder or queue).
+// the rest. total = decode + pose + hands + the glue between them (not reorder or queue), except that with
+// PipelineOptions::concurrent_stages pose and hands can overlap: hands_ms is then the hands stage's own
+// work (its part alongside the pose plus its part after), and total can be less than the sum.
 struct FrameTiming {
   double reorder_ms = 0;
   double queue_ms = 0;
@@ -67,6 +70,7 @@ struct FrameTiming {
   bool pose_detector_ran = false;
   int palm_detector_runs = 0;
   int hand_landmark_runs = 0;
+  bool concurrent = false;  // Pose and the tracked hands ran side by side (PipelineOptions::concurrent_stages).
 };
 
 // One frame's answer. ok() or `error` names the stage and what went wrong ("decode: truncated JPEG
@@ -92,6 +96,12 @@ struct PipelineOptions {
   // stream alone gets all its threads for each operator, several streams take turns operator by
   // operator (engine::ThreadPool). nullptr: none.
   std::shared_ptr<engine::ThreadPool> inference_pool;
+  // Task parallelism instead: on a tracking frame with pose and hands (not static_image_mode, hands
+  // tracked from the previous frame) the pipeline's own helper thread runs the landmark model on the
+  // tracked hands' ROIs while the calling thread runs the pose; the rest of the hands stage follows
+  // the pose. Same results as without. Other frames run as without. Needs inference_pool unset and
+  // threads_per_runtime 1 (each task on one core).
+  bool concurrent_stages = false;
 };
 
 // Per worker thread; not thread-safe. Owns the runtimes, created on first use and kept: creating one
@@ -119,11 +129,17 @@ class FramePipeline {
   pose::PoseRuntimes& pose_runtimes(pose::PoseModel variant, bool segmentation);
   hands::HandRuntimes& hand_runtimes(hands::HandModel variant);
   void track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
+  void track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
+  void track_hands(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result,
+                   std::optional<hands::TrackedHandRuns> tracked_runs);
+  void track_concurrently(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
+                          FrameResult& result);
 
   std::shared_ptr<ModelLibrary> models_;
   PipelineOptions options_;
   std::map<std::pair<pose::PoseModel, bool>, std::unique_ptr<pose::PoseRuntimes>> pose_runtimes_;
   std::map<hands::HandModel, std::unique_ptr<hands::HandRuntimes>> hand_runtimes_;
+  std::unique_ptr<engine::HelperThread> helper_;  // With concurrent_stages only.
 };
 
 // The tracker options a config implies (exposed for the CLI, which runs trackers directly).

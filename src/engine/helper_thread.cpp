@@ -1,0 +1,64 @@
+// HelperThread: the persistent second thread of engine/helper_thread.h and its hand-over.
+#include "engine/helper_thread.h"
+
+#include <utility>
+
+namespace posestream::engine {
+
+HelperThread::HelperThread() : thread_([this] { loop(); }) {}
+
+HelperThread::~HelperThread() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void HelperThread::run_alongside(const std::function<void()>& here, const std::function<void()>& there) {
+  {
+    const std::lock_guard lock(mutex_);
+    task_ = &there;
+    finished_ = false;
+    error_ = nullptr;
+  }
+  wake_.notify_one();
+  std::exception_ptr here_error;
+  try {
+    here();
+  } catch (...) {
+    here_error = std::current_exception();
+  }
+  std::exception_ptr there_error;
+  {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return finished_; });
+    task_ = nullptr;
+    there_error = std::exchange(error_, nullptr);
+  }
+  if (here_error) std::rethrow_exception(here_error);
+  if (there_error) std::rethrow_exception(there_error);
+}
+
+void HelperThread::loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || (task_ != nullptr && !finished_); });
+    if (stopping_) return;
+    const std::function<void()>& task = *task_;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      task();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    error_ = std::move(error);
+    finished_ = true;
+    done_.notify_one();
+  }
+}
+
+}  // namespace posestream::engine

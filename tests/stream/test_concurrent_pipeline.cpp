@@ -1,0 +1,227 @@
+// FramePipeline with concurrent_stages against the sequential pipeline on a golden sequence: same results.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/helper_thread.h"
+#include "stream/stream.h"
+#include "test_paths.h"
+
+namespace posestream::stream {
+namespace {
+
+constexpr int kSequenceFrames = 60;
+constexpr std::int64_t kFrameIntervalUs = 33'333;
+
+std::filesystem::path sequence_dir() {
+  return testing::shared_dir() / "golden" / "sequences" / "frames_seq_gesture_four_06aa";
+}
+
+// The sequence's JPEG frames, in order; empty if any is missing (the caller skips).
+std::vector<std::vector<std::uint8_t>> read_sequence() {
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (int i = 0; i < kSequenceFrames; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "frame_%03d.jpg", i);
+    std::ifstream in(sequence_dir() / name, std::ios::binary);
+    if (!in) return {};
+    frames.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return frames;
+}
+
+std::shared_ptr<ModelLibrary> shared_library() {
+  static const auto library = std::make_shared<ModelLibrary>(testing::models_dir());
+  return library;
+}
+
+FramePipeline make_pipeline(bool concurrent) {
+  PipelineOptions options;
+  options.concurrent_stages = concurrent;
+  return FramePipeline(shared_library(), options);
+}
+
+// Exact equality, field by field: the two paths run the same runtimes' code on the same inputs.
+void expect_same(const vision::Landmark& a, const vision::Landmark& b, const std::string& where) {
+  EXPECT_EQ(a.x, b.x) << where;
+  EXPECT_EQ(a.y, b.y) << where;
+  EXPECT_EQ(a.z, b.z) << where;
+  EXPECT_EQ(a.visibility, b.visibility) << where;
+  EXPECT_EQ(a.presence, b.presence) << where;
+}
+
+template <std::size_t Count>
+void expect_same(const std::array<vision::Landmark, Count>& a, const std::array<vision::Landmark, Count>& b,
+                 const std::string& where) {
+  for (std::size_t i = 0; i < Count; ++i) expect_same(a[i], b[i], where + " landmark " + std::to_string(i));
+}
+
+void expect_same(const vision::NormalizedRect& a, const vision::NormalizedRect& b, const std::string& where) {
+  EXPECT_EQ(a.x_center, b.x_center) << where;
+  EXPECT_EQ(a.y_center, b.y_center) << where;
+  EXPECT_EQ(a.width, b.width) << where;
+  EXPECT_EQ(a.height, b.height) << where;
+  EXPECT_EQ(a.rotation, b.rotation) << where;
+}
+
+void expect_same(const FrameResult& sequential, const FrameResult& concurrent, const std::string& where) {
+  ASSERT_TRUE(sequential.ok()) << where << ": " << sequential.error;
+  ASSERT_TRUE(concurrent.ok()) << where << ": " << concurrent.error;
+  ASSERT_EQ(sequential.pose.has_value(), concurrent.pose.has_value()) << where;
+  if (sequential.pose) {
+    EXPECT_EQ(sequential.pose->score, concurrent.pose->score) << where;
+    expect_same(sequential.pose->landmarks, concurrent.pose->landmarks, where + " pose");
+    expect_same(sequential.pose->world_landmarks, concurrent.pose->world_landmarks, where + " pose world");
+    expect_same(sequential.pose->roi, concurrent.pose->roi, where + " pose ROI");
+  }
+  ASSERT_EQ(sequential.hands.size(), concurrent.hands.size()) << where;
+  for (std::size_t i = 0; i < sequential.hands.size(); ++i) {
+    const hands::Hand& a = sequential.hands[i];
+    const hands::Hand& b = concurrent.hands[i];
+    const std::string hand = where + " hand " + std::to_string(i);
+    EXPECT_EQ(a.handedness, b.handedness) << hand;
+    EXPECT_EQ(a.score, b.score) << hand;
+    EXPECT_EQ(a.presence, b.presence) << hand;
+    expect_same(a.landmarks, b.landmarks, hand);
+    expect_same(a.world_landmarks, b.world_landmarks, hand + " world");
+    expect_same(a.roi, b.roi, hand + " ROI");
+  }
+  EXPECT_EQ(sequential.timing.pose_detector_ran, concurrent.timing.pose_detector_ran) << where;
+  EXPECT_EQ(sequential.timing.palm_detector_runs, concurrent.timing.palm_detector_runs) << where;
+  EXPECT_EQ(sequential.timing.hand_landmark_runs, concurrent.timing.hand_landmark_runs) << where;
+  EXPECT_FALSE(sequential.timing.concurrent) << where;
+}
+
+struct Variant {
+  const char* name;
+  int max_num_hands;
+  bool hand_smoothing;
+};
+
+class ConcurrentPipeline : public ::testing::TestWithParam<Variant> {};
+
+// The sequence shows one person and one hand: from the second frame on the hand is tracked, so nearly
+// every frame takes the concurrent path (the test requires most of them to).
+TEST_P(ConcurrentPipeline, GivesTheSequentialResultsFrameByFrame) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  FramePipeline sequential = make_pipeline(false);
+  FramePipeline concurrent = make_pipeline(true);
+  StreamState sequential_state;
+  sequential_state.config.max_num_hands = GetParam().max_num_hands;
+  sequential_state.config.hand_smoothing = GetParam().hand_smoothing;
+  StreamState concurrent_state = sequential_state;
+  int concurrent_frames = 0;
+  int hands_found = 0;
+  for (int i = 0; i < kSequenceFrames; ++i) {
+    const std::int64_t timestamp_us = i * kFrameIntervalUs;
+    const FrameResult expected = sequential.run(frames[i], timestamp_us, sequential_state);
+    const FrameResult result = concurrent.run(frames[i], timestamp_us, concurrent_state);
+    expect_same(expected, result, "frame " + std::to_string(i));
+    if (::testing::Test::HasFatalFailure()) return;
+    concurrent_frames += result.timing.concurrent ? 1 : 0;
+    hands_found += static_cast<int>(result.hands.size());
+  }
+  EXPECT_GE(concurrent_frames, kSequenceFrames / 2) << "the concurrent path was hardly taken";
+  EXPECT_GE(hands_found, kSequenceFrames / 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, ConcurrentPipeline,
+                         ::testing::Values(Variant{"two_hands", 2, false}, Variant{"one_hand_smoothed", 1, true}),
+                         [](const ::testing::TestParamInfo<Variant>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
+
+// An exception in the helper thread's task (here the hands stage refusing an option that only it reads)
+// is the frame's error, the pose with it; the stream and the pipeline go on.
+TEST(ConcurrentPipeline, AnErrorInTheHandsTaskIsTheFramesError) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  FramePipeline pipeline = make_pipeline(true);
+  StreamState state;
+  ASSERT_TRUE(pipeline.run(frames[0], 0, state).ok());
+  ASSERT_FALSE(state.hands.tracked.empty()) << "the first frame should give a hand to track";
+
+  state.config.min_hand_presence_confidence = 2.0f;  // Not validated by the pipeline; the hands stage throws.
+  const FrameResult bad = pipeline.run(frames[1], kFrameIntervalUs, state);
+  EXPECT_TRUE(bad.timing.concurrent);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.error.find("hands: confidences must be in [0, 1]"), std::string::npos) << bad.error;
+  EXPECT_FALSE(bad.pose.has_value());
+  EXPECT_TRUE(bad.hands.empty());
+
+  state.config.min_hand_presence_confidence = 0.5f;
+  const FrameResult good = pipeline.run(frames[2], 2 * kFrameIntervalUs, state);
+  EXPECT_TRUE(good.ok()) << good.error;
+  EXPECT_TRUE(good.timing.concurrent);
+  EXPECT_TRUE(good.pose.has_value());
+}
+
+// The pipeline's error test above cannot tell a rethrown task error from the hands stage failing again
+// after the helper (its validation runs twice), so the hand-over is tested on its own.
+TEST(HelperThread, RunsTheSecondTaskOnAnotherThreadAndWaitsForBoth) {
+  engine::HelperThread helper;
+  for (int round = 0; round < 3; ++round) {
+    std::thread::id here_thread;
+    std::thread::id there_thread;
+    std::atomic<bool> there_done{false};
+    helper.run_alongside([&] { here_thread = std::this_thread::get_id(); },
+                         [&] {
+                           std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                           there_thread = std::this_thread::get_id();
+                           there_done = true;
+                         });
+    EXPECT_TRUE(there_done) << "returned before the helper's task finished";
+    EXPECT_EQ(here_thread, std::this_thread::get_id());
+    EXPECT_NE(there_thread, std::this_thread::get_id());
+  }
+}
+
+TEST(HelperThread, RethrowsTheTasksExceptionsAfterBothFinished) {
+  engine::HelperThread helper;
+  bool here_ran = false;
+  EXPECT_THROW(helper.run_alongside([&] { here_ran = true; }, [] { throw std::runtime_error("there"); }),
+               std::runtime_error);
+  EXPECT_TRUE(here_ran);
+  std::atomic<bool> there_done{false};
+  try {
+    helper.run_alongside([] { throw std::logic_error("here"); },
+                         [&] {
+                           std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                           there_done = true;
+                         });
+    ADD_FAILURE() << "no exception";
+  } catch (const std::logic_error& error) {
+    EXPECT_STREQ(error.what(), "here");
+    EXPECT_TRUE(there_done) << "rethrown before the helper's task finished";
+  }
+  // Both failing: the calling thread's exception wins; the helper goes on working afterwards.
+  EXPECT_THROW(helper.run_alongside([] { throw std::logic_error("here"); }, [] { throw std::runtime_error("there"); }),
+               std::logic_error);
+  bool ran = false;
+  helper.run_alongside([] {}, [&] { ran = true; });
+  EXPECT_TRUE(ran);
+}
+
+TEST(ConcurrentPipeline, RefusesAPoolOrThreadsPerRuntime) {
+  PipelineOptions options;
+  options.concurrent_stages = true;
+  options.threads_per_runtime = 2;
+  EXPECT_THROW(FramePipeline(shared_library(), options), std::invalid_argument);
+  options.threads_per_runtime = 1;
+  options.inference_pool = std::make_shared<engine::ThreadPool>(2);
+  EXPECT_THROW(FramePipeline(shared_library(), options), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace posestream::stream
