@@ -45,6 +45,11 @@ void add_limit_flags(CLI::App& command, ServeFlags& flags) {
   command.add_option("--max-write-queue-bytes", limits.max_write_queue_bytes,
                      "Answers queued for a slow reader; results give way first, then close 1008")
       ->capture_default_str()->group("Limits");
+  command.add_option("--max-messages-per-second", limits.max_messages_per_second,
+                     "Messages a WebSocket client may send per second (0: no limit); over it: reads pause (backpressure)")
+      ->capture_default_str()->group("Limits");
+  command.add_option("--message-burst", limits.message_burst, "Messages a client may send at once beyond that rate")
+      ->capture_default_str()->group("Limits");
   command.add_option("--handshake-timeout-ms", flags.handshake_timeout_ms, "Upgrade, close and HTTP request timeout")
       ->capture_default_str()->group("Limits");
 }

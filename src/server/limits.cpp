@@ -44,6 +44,12 @@ std::optional<std::string> validate(const Limits& limits) {
   if (limits.max_write_queue_bytes < 16 * 1024 || limits.max_write_queue_bytes > (std::size_t{1} << 30)) {
     return describe("max_write_queue_bytes", limits.max_write_queue_bytes, "[16384, 2^30]");
   }
+  if (limits.max_messages_per_second > 100'000) {
+    return describe("max_messages_per_second", limits.max_messages_per_second, "[0, 100000]");
+  }
+  if (limits.message_burst < 1 || limits.message_burst > 100'000) {
+    return describe("message_burst", limits.message_burst, "[1, 100000]");
+  }
   if (limits.handshake_timeout.count() < 100 || limits.handshake_timeout.count() > 600'000) {
     return describe("handshake_timeout_ms", limits.handshake_timeout.count(), "[100, 600000]");
   }

@@ -43,6 +43,14 @@ struct Limits {
   // ~60 bytes; if the answers still do not fit, the client is not reading at all and the connection is
   // closed with 1008 "slow reader". See docs/PROTOCOL.md "Slow readers".
   std::size_t max_write_queue_bytes = std::size_t{1} << 20;
+  // Messages a WebSocket client may send per second, on average (0: no limit), and how many it may send
+  // at once beyond that (server::MessageRate). Over it the server stops reading that socket until the
+  // average is back under the limit: the client's sends block (TCP backpressure) and nothing is dropped
+  // for it, so a client that floods gets no more of the server's reading, parsing and answering than
+  // one at the limit. A 60 FPS camera fits; a frame every 16.7 ms beyond the burst is all a stream
+  // could use anyway, since no pipeline here runs faster than that.
+  std::size_t max_messages_per_second = 60;
+  std::size_t message_burst = 30;
   // Time a WebSocket upgrade or close handshake, or an HTTP request, may take before the socket is
   // closed. Also the time a close frame may wait behind a write that a slow reader never accepts.
   std::chrono::milliseconds handshake_timeout{10'000};

@@ -88,6 +88,11 @@ Metrics::Metrics()
                         .Help("Client messages answered with an error")
                         .Register(*registry_)
                         .Add({})),
+      read_pauses_(BuildCounter()
+                       .Name("posestream_read_pauses_total")
+                       .Help("Times a WebSocket stopped reading because its client sent over max_messages_per_second")
+                       .Register(*registry_)
+                       .Add({})),
       http_requests_(BuildCounter()
                          .Name("posestream_http_requests_total")
                          .Help("HTTP requests, by route and status")
@@ -137,6 +142,8 @@ void Metrics::answers_downgraded(std::uint64_t count) { downgraded_.Increment(st
 void Metrics::connection_closed(const std::string& reason) { closed_.Add({{"reason", reason}}).Increment(); }
 
 void Metrics::bad_message() { bad_messages_.Increment(); }
+
+void Metrics::read_paused() { read_pauses_.Increment(); }
 
 void Metrics::http_request(const std::string& route, unsigned status) {
   http_requests_.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();

@@ -32,6 +32,7 @@ struct QueueDepths {
 //   posestream_answers_downgraded_total  results replaced by dropped answers for slow readers
 //   posestream_connections_closed_total{reason="client|dropped|idle|too_big|slow_reader|shutdown|busy|error"}
 //   posestream_bad_messages_total     messages answered `error`
+//   posestream_read_pauses_total      times a WebSocket stopped reading: its client was over max_messages_per_second
 //   posestream_http_requests_total{route="ws|detect|healthz|metrics|static|other",code="..."}
 class Metrics {
  public:
@@ -47,6 +48,7 @@ class Metrics {
   void answers_downgraded(std::uint64_t count);
   void connection_closed(const std::string& reason);
   void bad_message();
+  void read_paused();
   void http_request(const std::string& route, unsigned status);
 
   // The Prometheus text exposition format, with the gauges set from `depths` first.
@@ -72,6 +74,7 @@ class Metrics {
   prometheus::Counter& downgraded_;
   prometheus::Family<prometheus::Counter>& closed_;
   prometheus::Counter& bad_messages_;
+  prometheus::Counter& read_pauses_;
   prometheus::Family<prometheus::Counter>& http_requests_;
 };
 

@@ -135,7 +135,9 @@ std::string encode_hello(std::string_view session_id, const Limits& limits, cons
                             {"gap_timeout_ms", limits.gap_timeout.count()},
                             {"idle_timeout_ms", limits.idle_timeout.count()},
                             {"max_queued_frames", limits.max_queued_frames},
-                            {"max_write_queue_bytes", limits.max_write_queue_bytes}};
+                            {"max_write_queue_bytes", limits.max_write_queue_bytes},
+                            {"max_messages_per_second", limits.max_messages_per_second},
+                            {"message_burst", limits.message_burst}};
   const json config = {{"pose", to_string(settings.pose)},
                        {"hands", to_string(settings.hands)},
                        {"smoothing", settings.smoothing},

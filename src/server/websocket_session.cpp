@@ -30,6 +30,9 @@ WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, ServerContext& co
       context_(context),
       id_(context.next_session_id()),
       peer_(std::move(peer)),
+      message_rate_(static_cast<double>(context.options.limits.max_messages_per_second),
+                    static_cast<double>(context.options.limits.message_burst), Clock::now()),
+      read_pause_(strand_),
       answers_(context.options.limits.max_write_queue_bytes),
       gap_timer_(strand_),
       idle_timer_(strand_),
@@ -129,7 +132,27 @@ void WebSocketSession::on_read(beast::error_code error, std::size_t bytes) {
     close(websocket::close_code::too_big, "message over " + std::to_string(kMaxOversizedFactor) + " x max_message_bytes",
           "too_big", false);
   }
-  if (ws_.is_message_done()) on_message(now);
+  Clock::duration pause = Clock::duration::zero();
+  if (ws_.is_message_done()) {
+    on_message(now);
+    pause = message_rate_.pause_after_message(now);
+  }
+  read_after(pause);
+}
+
+// A client over max_messages_per_second is not read from until it is back under it (server::MessageRate).
+void WebSocketSession::read_after(Clock::duration pause) {
+  if (pause <= Clock::duration::zero()) {
+    do_read();
+    return;
+  }
+  context_.metrics.read_paused();
+  read_pause_.expires_after(pause);
+  read_pause_.async_wait(beast::bind_front_handler(&WebSocketSession::on_read_pause, shared_from_this()));
+}
+
+void WebSocketSession::on_read_pause(beast::error_code error) {
+  if (error || finished_) return;
   do_read();
 }
 
@@ -265,6 +288,7 @@ void WebSocketSession::finish(const std::string& why) {
   gap_timer_.cancel();
   idle_timer_.cancel();
   close_deadline_.cancel();
+  read_pause_.cancel();
   if (stream_ != nullptr) stream_->close();
   beast::get_lowest_layer(ws_).close();  // Aborts a write stuck behind a peer that stopped reading.
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "server/answer_queue.h"
+#include "server/message_rate.h"
 #include "server/protocol.h"
 #include "server/server_context.h"
 
@@ -55,6 +56,8 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
 
   void on_accept(beast::error_code error);
   void do_read();
+  void read_after(Clock::duration pause);
+  void on_read_pause(beast::error_code error);
   void on_read(beast::error_code error, std::size_t bytes);
   void on_message(Clock::time_point now);
   ClientMessage parse_buffer() const;
@@ -93,6 +96,8 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   bool oversized_ = false;            // The current message went over max_message_bytes.
   std::vector<std::uint8_t> oversized_head_;  // Its first bytes: a PSF1 header, if binary.
   std::shared_ptr<stream::Session> stream_;  // Set in run(), before the session is registered.
+  MessageRate message_rate_;             // max_messages_per_second: pauses reading, never drops.
+  net::steady_timer read_pause_;
 
   StreamSettings settings_;
   FrameNumbering numbering_;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <map>
+#include <numeric>
 
 namespace posestream::server::testing {
 namespace {
@@ -156,6 +157,41 @@ TEST(Limits, MaxQueuedFramesOverflowsUnderPolicyAll) {
   EXPECT_EQ(kinds["result"] + kinds["overflow"], static_cast<int>(kFrames));
 }
 
+// Over the rate the server stops reading instead of dropping: every frame of a burst is answered, in
+// order, and the pauses are counted. The burst is sent at once, far faster than 20 messages a second,
+// so once the 5-message allowance is spent nearly every further message finds the bucket empty.
+TEST(Limits, MaxMessagesPerSecondPausesReadingAndAnswersEveryFrame) {
+  ServerOptions options = test_options();
+  options.limits.max_messages_per_second = 20;
+  options.limits.message_burst = 5;
+  RunningServer server(options);
+  WsClient client(server.port());
+  client.send_text(R"({"type":"config","pose":"off","hands":"off","drop_policy":"all"})");
+  constexpr std::uint64_t kFrames = 30;
+  for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) {
+    client.send_binary(psf1(sequence, sequence + 1, jpeg(16, 16)));
+  }
+  const Answers answers = read_answers(client, kFrames);
+  EXPECT_TRUE(answers.dropped.empty());
+  std::vector<std::uint64_t> expected(kFrames);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(answers.results, expected);
+  EXPECT_GE(metric(server.port(), "posestream_read_pauses_total"), 15.0);
+  expect_server_still_serves(server.port());
+}
+
+TEST(Limits, NoMessageRateLimitNeverPauses) {
+  ServerOptions options = test_options();
+  options.limits.max_messages_per_second = 0;
+  options.limits.message_burst = 1;
+  RunningServer server(options);
+  WsClient client(server.port());
+  client.send_text(kDecodeOnlyConfig);
+  for (std::uint64_t sequence = 0; sequence < 10; ++sequence) client.send_binary(psf1(sequence, sequence + 1, jpeg(16, 16)));
+  read_answers(client, 10);
+  EXPECT_EQ(metric(server.port(), "posestream_read_pauses_total"), 0.0);
+}
+
 TEST(Limits, MaxDetectRequestsAnswers503) {
   const std::filesystem::path photo = posestream::testing::test_data_dir() / "images" / "messi5.jpg";
   if (!std::filesystem::exists(photo)) GTEST_SKIP() << "no " << photo;
@@ -205,6 +241,8 @@ TEST(Limits, MaxWriteQueueBytesClosesASlowReader) {
   ServerOptions options = test_options();
   options.limits.max_write_queue_bytes = 16 * 1024;
   options.limits.handshake_timeout = std::chrono::milliseconds{500};
+  // Only a client sending far more than 60 messages a second outruns the socket's buffers with answers.
+  options.limits.max_messages_per_second = 0;
   RunningServer server(options);
   // 64 KiB, not less: with a 4 KiB receive buffer, loopback TCP was seen to stall for a minute now and
   // then (the client blocked in send while the server's read waited with nothing to read), most likely

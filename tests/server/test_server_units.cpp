@@ -1,4 +1,4 @@
-// The server's pure parts: the slow-reader answer queue, static file mapping, limit validation.
+// The server's pure parts: the slow-reader answer queue, the message rate, static file mapping, limit validation.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 
 #include "server/answer_queue.h"
 #include "server/limits.h"
+#include "server/message_rate.h"
 #include "server/protocol.h"
 #include "server/static_files.h"
 
@@ -15,6 +16,39 @@ namespace posestream::server {
 namespace {
 
 std::string text_of(std::size_t bytes, char fill) { return std::string(bytes, fill); }
+
+using std::chrono::milliseconds;
+
+double in_ms(MessageRate::Clock::duration pause) { return std::chrono::duration<double, std::milli>(pause).count(); }
+
+// 10 messages a second, bursts of 3: worked by hand from the token bucket's definition.
+TEST(MessageRate, LetsABurstThroughThenPausesUntilATokenAccrues) {
+  const MessageRate::Clock::time_point start{};
+  MessageRate rate(10.0, 3.0, start);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(rate.pause_after_message(start), MessageRate::Clock::duration::zero());
+  EXPECT_NEAR(in_ms(rate.pause_after_message(start)), 100.0, 1e-3);  // One token short: 1 / 10 s.
+  // The reader waited the 100 ms: the debt of -1 was repaid, and this message owes one more.
+  EXPECT_NEAR(in_ms(rate.pause_after_message(start + milliseconds(100))), 100.0, 1e-3);
+  // 150 ms later 1.5 tokens accrued: -1 + 1.5 - 1 = -0.5 tokens, 50 ms short.
+  EXPECT_NEAR(in_ms(rate.pause_after_message(start + milliseconds(250))), 50.0, 1e-3);
+}
+
+TEST(MessageRate, RefillsToTheBurstAndNoFurther) {
+  const MessageRate::Clock::time_point start{};
+  MessageRate rate(10.0, 2.0, start);
+  rate.pause_after_message(start);
+  rate.pause_after_message(start);
+  const auto later = start + std::chrono::seconds(60);  // 600 tokens' worth of time, capped at 2.
+  EXPECT_EQ(rate.pause_after_message(later), MessageRate::Clock::duration::zero());
+  EXPECT_EQ(rate.pause_after_message(later), MessageRate::Clock::duration::zero());
+  EXPECT_NEAR(in_ms(rate.pause_after_message(later)), 100.0, 1e-3);
+}
+
+TEST(MessageRate, ZeroMeansNoLimit) {
+  const MessageRate::Clock::time_point start{};
+  MessageRate rate(0.0, 1.0, start);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(rate.pause_after_message(start), MessageRate::Clock::duration::zero());
+}
 
 TEST(AnswerQueue, KeepsOrderAndCountsBytes) {
   AnswerQueue queue(1000);
