@@ -5,6 +5,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace posestream::stream {
 namespace {
@@ -75,9 +76,6 @@ FramePipeline::FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptio
   }
   if (options_.concurrent_stages) {
     // Each stage runs on one thread; runtimes on more would compete for the same two cores.
-    if (options_.inference_pool != nullptr) {
-      throw std::invalid_argument("frame pipeline: concurrent_stages and a shared inference pool; give one");
-    }
     if (options_.threads_per_runtime != 1) {
       throw std::invalid_argument("frame pipeline: concurrent_stages needs threads_per_runtime 1, got " +
                                   std::to_string(options_.threads_per_runtime));
@@ -87,27 +85,32 @@ FramePipeline::FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptio
 }
 
 void FramePipeline::prewarm(const StreamConfig& config) {
-  if (config.pose) pose_runtimes(*config.pose, config.segmentation);
-  if (config.hands) hand_runtimes(*config.hands);
+  std::vector<Threading> threadings = {Threading::configured};
+  const bool concurrent = helper_ && config.pose && config.hands && !config.static_image_mode;
+  if (concurrent && options_.inference_pool) threadings.push_back(Threading::one_thread);
+  for (Threading threading : threadings) {
+    if (config.pose) pose_runtimes(*config.pose, config.segmentation, threading);
+    if (config.hands) hand_runtimes(*config.hands, threading);
+  }
 }
 
-pose::PoseRuntimes& FramePipeline::pose_runtimes(pose::PoseModel variant, bool segmentation) {
-  auto& slot = pose_runtimes_[{variant, segmentation}];
+pose::PoseRuntimes& FramePipeline::pose_runtimes(pose::PoseModel variant, bool segmentation, Threading threading) {
+  auto& slot = pose_runtimes_[{variant, segmentation, on_pool(threading)}];
   if (slot == nullptr) {
     const pose::PoseModels models = models_->pose(variant);
-    slot = options_.inference_pool
+    slot = on_pool(threading)
                ? std::make_unique<pose::PoseRuntimes>(models, options_.inference_pool, segmentation)
                : std::make_unique<pose::PoseRuntimes>(models, options_.threads_per_runtime, segmentation);
   }
   return *slot;
 }
 
-hands::HandRuntimes& FramePipeline::hand_runtimes(hands::HandModel variant) {
-  auto& slot = hand_runtimes_[variant];
+hands::HandRuntimes& FramePipeline::hand_runtimes(hands::HandModel variant, Threading threading) {
+  auto& slot = hand_runtimes_[{variant, on_pool(threading)}];
   if (slot == nullptr) {
     const hands::HandModels models = models_->hands(variant);
-    slot = options_.inference_pool ? std::make_unique<hands::HandRuntimes>(models, options_.inference_pool)
-                                   : std::make_unique<hands::HandRuntimes>(models, options_.threads_per_runtime);
+    slot = on_pool(threading) ? std::make_unique<hands::HandRuntimes>(models, options_.inference_pool)
+                              : std::make_unique<hands::HandRuntimes>(models, options_.threads_per_runtime);
   }
   return *slot;
 }
@@ -152,19 +155,26 @@ FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestam
 void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                           FrameResult& result) {
   const StreamConfig& config = state.config;
-  if (helper_ != nullptr && config.pose && config.hands && !config.static_image_mode && !state.hands.tracked.empty()) {
+  if (runs_concurrently(state)) {
     track_concurrently(image, timestamp_us, state, result);
     return;
   }
-  if (config.pose) track_pose(image, timestamp_us, state, result);
-  if (config.hands) track_hands(image, timestamp_us, state, result, std::nullopt);
+  if (config.pose) track_pose(image, timestamp_us, state, result, Threading::configured);
+  if (config.hands) track_hands(image, timestamp_us, state, result, Threading::configured, std::nullopt);
+}
+
+// Only the tracked hands' landmark runs can go beside the pose: without them there is nothing to overlap.
+bool FramePipeline::runs_concurrently(const StreamState& state) const {
+  const StreamConfig& config = state.config;
+  return helper_ != nullptr && config.pose && config.hands && !config.static_image_mode &&
+         !state.hands.tracked.empty();
 }
 
 void FramePipeline::track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
-                               FrameResult& result) {
+                               FrameResult& result, Threading threading) {
   const StreamConfig& config = state.config;
   const SteadyClock::time_point start = SteadyClock::now();
-  pose::PoseRuntimes& runtimes = pose_runtimes(*config.pose, config.segmentation);
+  pose::PoseRuntimes& runtimes = pose_runtimes(*config.pose, config.segmentation, threading);
   pose::PoseTiming timing;
   result.pose = pose::track_pose(image, timestamp_us, state.pose, runtimes, pose_options(config), &timing);
   result.timing.pose_ms = milliseconds_since(start);
@@ -173,10 +183,11 @@ void FramePipeline::track_pose(const vision::Image& image, std::int64_t timestam
 
 // The hands stage after the pose, with the tracked ROIs' runs already done if `tracked_runs` holds them.
 void FramePipeline::track_hands(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
-                                FrameResult& result, std::optional<hands::TrackedHandRuns> tracked_runs) {
+                                FrameResult& result, Threading threading,
+                                std::optional<hands::TrackedHandRuns> tracked_runs) {
   const StreamConfig& config = state.config;
   const SteadyClock::time_point start = SteadyClock::now();
-  hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
+  hands::HandRuntimes& runtimes = hand_runtimes(*config.hands, threading);
   // With a body in view the pose's wrists place the hands and the palm detector never runs.
   std::span<const vision::Landmark> pose_landmarks;
   if (result.pose) pose_landmarks = result.pose->landmarks;
@@ -199,19 +210,19 @@ void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t 
                                        FrameResult& result) {
   const StreamConfig& config = state.config;
   result.timing.concurrent = true;
-  pose_runtimes(*config.pose, config.segmentation);
-  hands::HandRuntimes& runtimes = hand_runtimes(*config.hands);
+  pose_runtimes(*config.pose, config.segmentation, Threading::one_thread);
+  hands::HandRuntimes& runtimes = hand_runtimes(*config.hands, Threading::one_thread);
   const hands::HandOptions options = hand_options(config);
   std::optional<hands::TrackedHandRuns> tracked_runs;
   double tracked_ms = 0;
-  helper_->run_alongside([&] { track_pose(image, timestamp_us, state, result); },
+  helper_->run_alongside([&] { track_pose(image, timestamp_us, state, result, Threading::one_thread); },
                          [&] {
                            const SteadyClock::time_point start = SteadyClock::now();
                            tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes, options);
                            tracked_ms = milliseconds_since(start);
                          });
   result.timing.hands_ms = tracked_ms;
-  track_hands(image, timestamp_us, state, result, std::move(tracked_runs));
+  track_hands(image, timestamp_us, state, result, Threading::one_thread, std::move(tracked_runs));
 }
 
 }  // namespace posestream::stream

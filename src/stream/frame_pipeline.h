@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -96,11 +97,12 @@ struct PipelineOptions {
   // stream alone gets all its threads for each operator, several streams take turns operator by
   // operator (engine::ThreadPool). nullptr: none.
   std::shared_ptr<engine::ThreadPool> inference_pool;
-  // Task parallelism instead: on a tracking frame with pose and hands (not static_image_mode, hands
-  // tracked from the previous frame) the pipeline's own helper thread runs the landmark model on the
-  // tracked hands' ROIs while the calling thread runs the pose; the rest of the hands stage follows
-  // the pose. Same results as without. Other frames run as without. Needs inference_pool unset and
-  // threads_per_runtime 1 (each task on one core).
+  // Task parallelism: on a tracking frame with pose and hands (not static_image_mode, hands tracked
+  // from the previous frame) the pipeline's own helper thread runs the landmark model on the tracked
+  // hands' ROIs while the calling thread runs the pose; the rest of the hands stage follows the pose.
+  // Same results as without. Those frames run on runtimes of one thread each (a second set of them if
+  // inference_pool is given: the pool's runtimes would take turns operator by operator); the other
+  // frames run as without. Needs threads_per_runtime 1.
   bool concurrent_stages = false;
 };
 
@@ -126,19 +128,26 @@ class FramePipeline {
   const PipelineOptions& options() const noexcept { return options_; }
 
  private:
-  pose::PoseRuntimes& pose_runtimes(pose::PoseModel variant, bool segmentation);
-  hands::HandRuntimes& hand_runtimes(hands::HandModel variant);
+  // The runtimes the options give (on inference_pool if any), or one-thread ones for the concurrent
+  // frames (the same ones without a pool).
+  enum class Threading { configured, one_thread };
+  pose::PoseRuntimes& pose_runtimes(pose::PoseModel variant, bool segmentation, Threading threading);
+  hands::HandRuntimes& hand_runtimes(hands::HandModel variant, Threading threading);
+  bool on_pool(Threading threading) const { return options_.inference_pool && threading == Threading::configured; }
+  bool runs_concurrently(const StreamState& state) const;
   void track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
-  void track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
+  void track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result,
+                  Threading threading);
   void track_hands(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result,
-                   std::optional<hands::TrackedHandRuns> tracked_runs);
+                   Threading threading, std::optional<hands::TrackedHandRuns> tracked_runs);
   void track_concurrently(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                           FrameResult& result);
 
   std::shared_ptr<ModelLibrary> models_;
   PipelineOptions options_;
-  std::map<std::pair<pose::PoseModel, bool>, std::unique_ptr<pose::PoseRuntimes>> pose_runtimes_;
-  std::map<hands::HandModel, std::unique_ptr<hands::HandRuntimes>> hand_runtimes_;
+  // Keyed by variant, (segmentation,) and on_pool().
+  std::map<std::tuple<pose::PoseModel, bool, bool>, std::unique_ptr<pose::PoseRuntimes>> pose_runtimes_;
+  std::map<std::pair<hands::HandModel, bool>, std::unique_ptr<hands::HandRuntimes>> hand_runtimes_;
   std::unique_ptr<engine::HelperThread> helper_;  // With concurrent_stages only.
 };
 

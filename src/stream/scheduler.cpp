@@ -108,6 +108,10 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
     if (options_.prewarm->pose) models_->pose(*options_.prewarm->pose);
     if (options_.prewarm->hands) models_->hands(*options_.prewarm->hands);
   }
+  if (options_.pipeline.concurrent_stages) {
+    throw std::invalid_argument("scheduler: pipeline.concurrent_stages would give every worker a second thread; "
+                                "set concurrent_stages (the lone worker's pipeline only)");
+  }
   options_.pipeline.inference_pool = make_inference_pool(options_.inference_threads, options_.pipeline);
   observer_ = std::make_shared<const StreamObserver>(options_.observer);
   run_queue_ = std::make_shared<RunQueue>(options_.max_sessions);
@@ -115,7 +119,9 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
   PipelineOptions own_options = options_.pipeline;
   own_options.inference_pool = nullptr;
   if (options_.pipeline.inference_pool != nullptr) {
-    pooled_pipeline_ = std::make_unique<FramePipeline>(models_, options_.pipeline);
+    PipelineOptions pooled_options = options_.pipeline;
+    pooled_options.concurrent_stages = options_.concurrent_stages;
+    pooled_pipeline_ = std::make_unique<FramePipeline>(models_, pooled_options);
   }
   workers_.reserve(workers);
   try {

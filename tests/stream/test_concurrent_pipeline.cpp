@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/helper_thread.h"
+#include "scheduler_fixtures.h"
 #include "stream/stream.h"
 #include "test_paths.h"
 
@@ -45,9 +46,11 @@ std::shared_ptr<ModelLibrary> shared_library() {
   return library;
 }
 
-FramePipeline make_pipeline(bool concurrent) {
+// `pool`: the runtimes on an inference pool of two threads, as the Scheduler's lone-worker pipeline.
+FramePipeline make_pipeline(bool concurrent, bool pool = false) {
   PipelineOptions options;
   options.concurrent_stages = concurrent;
+  if (pool) options.inference_pool = std::make_shared<engine::ThreadPool>(2);
   return FramePipeline(shared_library(), options);
 }
 
@@ -106,6 +109,8 @@ struct Variant {
   const char* name;
   int max_num_hands;
   bool hand_smoothing;
+  bool pool;   // Both pipelines on a pool of two (the concurrent frames then run on one-thread runtimes).
+  int frames;  // Of the sequence, from its start. Fewer on a pool: a busy machine makes a pool crawl.
 };
 
 class ConcurrentPipeline : public ::testing::TestWithParam<Variant> {};
@@ -115,15 +120,16 @@ class ConcurrentPipeline : public ::testing::TestWithParam<Variant> {};
 TEST_P(ConcurrentPipeline, GivesTheSequentialResultsFrameByFrame) {
   const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
   if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
-  FramePipeline sequential = make_pipeline(false);
-  FramePipeline concurrent = make_pipeline(true);
+  FramePipeline sequential = make_pipeline(false, GetParam().pool);
+  FramePipeline concurrent = make_pipeline(true, GetParam().pool);
   StreamState sequential_state;
   sequential_state.config.max_num_hands = GetParam().max_num_hands;
   sequential_state.config.hand_smoothing = GetParam().hand_smoothing;
   StreamState concurrent_state = sequential_state;
   int concurrent_frames = 0;
   int hands_found = 0;
-  for (int i = 0; i < kSequenceFrames; ++i) {
+  const int frame_count = GetParam().frames;
+  for (int i = 0; i < frame_count; ++i) {
     const std::int64_t timestamp_us = i * kFrameIntervalUs;
     const FrameResult expected = sequential.run(frames[i], timestamp_us, sequential_state);
     const FrameResult result = concurrent.run(frames[i], timestamp_us, concurrent_state);
@@ -132,12 +138,14 @@ TEST_P(ConcurrentPipeline, GivesTheSequentialResultsFrameByFrame) {
     concurrent_frames += result.timing.concurrent ? 1 : 0;
     hands_found += static_cast<int>(result.hands.size());
   }
-  EXPECT_GE(concurrent_frames, kSequenceFrames / 2) << "the concurrent path was hardly taken";
-  EXPECT_GE(hands_found, kSequenceFrames / 2);
+  EXPECT_GE(concurrent_frames, frame_count / 2) << "the concurrent path was hardly taken";
+  EXPECT_GE(hands_found, frame_count / 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, ConcurrentPipeline,
-                         ::testing::Values(Variant{"two_hands", 2, false}, Variant{"one_hand_smoothed", 1, true}),
+                         ::testing::Values(Variant{"two_hands", 2, false, false, kSequenceFrames},
+                                           Variant{"one_hand_smoothed", 1, true, false, kSequenceFrames},
+                                           Variant{"two_hands_beside_a_pool", 2, false, true, 12}),
                          [](const ::testing::TestParamInfo<Variant>& param_info) {
                            return std::string(param_info.param.name);
                          });
@@ -213,14 +221,73 @@ TEST(HelperThread, RethrowsTheTasksExceptionsAfterBothFinished) {
   EXPECT_TRUE(ran);
 }
 
-TEST(ConcurrentPipeline, RefusesAPoolOrThreadsPerRuntime) {
+TEST(ConcurrentPipeline, RefusesThreadsPerRuntime) {
   PipelineOptions options;
   options.concurrent_stages = true;
   options.threads_per_runtime = 2;
   EXPECT_THROW(FramePipeline(shared_library(), options), std::invalid_argument);
-  options.threads_per_runtime = 1;
-  options.inference_pool = std::make_shared<engine::ThreadPool>(2);
-  EXPECT_THROW(FramePipeline(shared_library(), options), std::invalid_argument);
+}
+
+// Frames that cannot overlap anything (no hands tracked yet, static_image_mode, pose or hands off) run
+// as without concurrent_stages.
+TEST(ConcurrentPipeline, OnlyTrackingFramesWithHandsTrackedRunConcurrently) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  FramePipeline pipeline = make_pipeline(true);
+  StreamState state;
+  EXPECT_FALSE(pipeline.run(frames[0], 0, state).timing.concurrent) << "no hand tracked before the first frame";
+  ASSERT_FALSE(state.hands.tracked.empty());
+  EXPECT_TRUE(pipeline.run(frames[1], kFrameIntervalUs, state).timing.concurrent);
+  StreamState without_pose = state;
+  without_pose.config.pose.reset();
+  EXPECT_FALSE(pipeline.run(frames[2], 2 * kFrameIntervalUs, without_pose).timing.concurrent);
+  StreamState still = state;
+  still.config.static_image_mode = true;
+  EXPECT_FALSE(pipeline.run(frames[2], 2 * kFrameIntervalUs, still).timing.concurrent);
+}
+
+// The Scheduler's lone worker: its pooled pipeline runs tracking frames concurrently (unless told not
+// to), with the results of the sequential pipeline.
+TEST(ConcurrentPipeline, TheSchedulersLoneWorkerRunsTrackingFramesConcurrently) {
+  constexpr int kFrames = 6;
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  for (const bool concurrent_stages : {true, false}) {
+    SCOPED_TRACE(concurrent_stages ? "concurrent_stages" : "without concurrent_stages");
+    FramePipeline sequential = make_pipeline(false);
+    StreamState sequential_state;
+    test::Recorder recorder;
+    SchedulerOptions options;
+    options.worker_count = 1;  // So that every frame runs on the pooled pipeline (see test_scheduler.cpp).
+    options.inference_threads = 2;
+    options.concurrent_stages = concurrent_stages;
+    Scheduler scheduler(shared_library(), options);
+    auto session = scheduler.open_session(test::every_frame_session(StreamConfig{}), recorder.sink());
+    ASSERT_NE(session, nullptr);
+    for (int i = 0; i < kFrames; ++i) {
+      const std::int64_t timestamp_us = (i + 1) * kFrameIntervalUs;
+      const auto sequence = static_cast<std::uint64_t>(i);
+      session->push(FrameInput{sequence, timestamp_us, frames[i], Clock::now()}, Clock::now());
+      ASSERT_TRUE(recorder.wait_for(sequence + 1));
+      const std::vector<Answer> answers = recorder.answers();
+      const auto* answer = std::get_if<ResultAnswer>(&answers.back());
+      ASSERT_NE(answer, nullptr) << "frame " << i;
+      const FrameResult expected = sequential.run(frames[i], timestamp_us, sequential_state);
+      FrameResult result = answer->result;
+      EXPECT_EQ(result.timing.concurrent, concurrent_stages && i > 0) << "frame " << i;
+      result.timing.concurrent = false;  // expect_same checks the sequential one's is false.
+      expect_same(expected, result, "frame " + std::to_string(i));
+    }
+    EXPECT_EQ(scheduler.pooled_runs(), static_cast<std::uint64_t>(kFrames));
+  }
+}
+
+TEST(ConcurrentPipeline, TheSchedulerRefusesConcurrentStagesForEveryWorker) {
+  SchedulerOptions options;
+  options.worker_count = 1;
+  options.prewarm.reset();
+  options.pipeline.concurrent_stages = true;
+  EXPECT_THROW(Scheduler(shared_library(), options), std::invalid_argument);
 }
 
 }  // namespace
