@@ -76,6 +76,13 @@ struct Runtimes {
   pose::PoseRuntimes pose;
   hands::HandRuntimes hands;
   std::unique_ptr<engine::HelperThread> helper;  // With --concurrent only.
+  // With --concurrent and a pool: the one-thread runtimes of the two overlapping parts (as
+  // FramePipeline's); nullptr: `pose` and `hands` are one-thread already.
+  std::unique_ptr<pose::PoseRuntimes> pose_beside;
+  std::unique_ptr<hands::HandRuntimes> hands_beside;
+
+  pose::PoseRuntimes& concurrent_pose() { return pose_beside ? *pose_beside : pose; }
+  hands::HandRuntimes& concurrent_hands() { return hands_beside ? *hands_beside : hands; }
 };
 
 double milliseconds_since(Clock::time_point start) {
@@ -119,11 +126,11 @@ std::filesystem::path default_image(const std::filesystem::path& models_dir) {
 
 // The pose stage into `sample` (its detector/landmarks/smoothing split, which FrameTiming lacks).
 std::optional<pose::Pose> run_pose(const vision::Image& image, std::int64_t timestamp_us, stream::StreamState& state,
-                                   Runtimes& runtimes, Sample& sample) {
+                                   pose::PoseRuntimes& runtimes, Sample& sample) {
   sample.landmarks_ran = !state.config.static_image_mode && state.pose.previous_roi.has_value();
   pose::PoseTiming timing;
   std::optional<pose::Pose> pose =
-      pose::track_pose(image, timestamp_us, state.pose, runtimes.pose, stream::pose_options(state.config), &timing);
+      pose::track_pose(image, timestamp_us, state.pose, runtimes, stream::pose_options(state.config), &timing);
   sample.pose_detector = timing.detector_ms;
   sample.pose_landmarks = timing.landmarks_ms;
   sample.smoothing = timing.smoothing_ms;
@@ -146,14 +153,15 @@ std::vector<hands::Hand> run_pose_and_hands(const vision::Image& image, std::int
   std::optional<pose::Pose> pose;
   double tracked_ms = 0;
   if (runtimes.helper != nullptr && !state.config.static_image_mode && !state.hands.tracked.empty()) {
-    runtimes.helper->run_alongside([&] { pose = run_pose(image, timestamp_us, state, runtimes, sample); },
-                                   [&] {
-                                     const Clock::time_point start = Clock::now();
-                                     tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes.hands, options);
-                                     tracked_ms = milliseconds_since(start);
-                                   });
+    runtimes.helper->run_alongside(
+        [&] { pose = run_pose(image, timestamp_us, state, runtimes.concurrent_pose(), sample); },
+        [&] {
+          const Clock::time_point start = Clock::now();
+          tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes.concurrent_hands(), options);
+          tracked_ms = milliseconds_since(start);
+        });
   } else {
-    pose = run_pose(image, timestamp_us, state, runtimes, sample);
+    pose = run_pose(image, timestamp_us, state, runtimes.pose, sample);
   }
   const Clock::time_point hands_start = Clock::now();
   std::span<const vision::Landmark> pose_landmarks;
@@ -325,8 +333,14 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
   const std::shared_ptr<engine::ThreadPool> pool =
       options.threads > 1 ? std::make_shared<engine::ThreadPool>(static_cast<std::size_t>(options.threads)) : nullptr;
   Runtimes runtimes{pose::PoseRuntimes(library.pose(pose::PoseModel::full), pool, false),
-                    hands::HandRuntimes(library.hands(hands::HandModel::full), pool),
-                    options.concurrent ? std::make_unique<engine::HelperThread>() : nullptr};
+                    hands::HandRuntimes(library.hands(hands::HandModel::full), pool)};
+  if (options.concurrent) {
+    runtimes.helper = std::make_unique<engine::HelperThread>();
+    if (pool) {
+      runtimes.pose_beside = std::make_unique<pose::PoseRuntimes>(library.pose(pose::PoseModel::full), 1, false);
+      runtimes.hands_beside = std::make_unique<hands::HandRuntimes>(library.hands(hands::HandModel::full), 1);
+    }
+  }
   const std::optional<double> load = load_average();
   const std::vector<Sample> tracking = run_mode(false, bytes, runtimes, options);
   const std::vector<Sample> still = run_mode(true, bytes, runtimes, options);
@@ -398,14 +412,14 @@ void add_bench_pipeline(CLI::App& bench) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App& command = *bench.add_subcommand(
       "pipeline", "Per-stage medians of one frame (decode, pose, hands) in tracking and static modes");
-  CLI::Option* threads_option = command.add_option("--threads", options->threads,
+  command.add_option("--threads", options->threads,
                      "Threads of the inference pool every runtime shares, as serve --inference-threads (1: none)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   command.add_flag("--concurrent", options->concurrent,
-                 "Run the pose beside the tracked hands' landmark runs on a helper thread (task parallelism, "
-                 "serve's concurrent stages); each runtime on one thread")
-      ->excludes(threads_option);
+                   "Run the pose beside the tracked hands' landmark runs on a helper thread, each on one-thread "
+                   "runtimes (task parallelism); with --threads N the rest of the frame uses the pool, as serve's "
+                   "lone worker does");
   command.add_option("--runs", options->runs, "Timed frames per mode")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

@@ -204,8 +204,10 @@ void FramePipeline::track_hands(const vision::Image& image, std::int64_t timesta
   result.timing.hand_landmark_runs = timing.landmark_runs;
 }
 
-// The pose here, the tracked hands' landmark runs (which need no pose) on the helper thread, then the
-// rest of the hands stage. The runtimes are created first, on this thread: the maps are not shared.
+// The pose here, the tracked hands' landmark runs (which need no pose) on the helper thread, both on
+// one-thread runtimes, then the rest of the hands stage on the configured ones: its landmark runs (new
+// hands at the pose's wrists, fallbacks) can have the pool again. The runtimes are created first, on
+// this thread: the maps are not shared.
 void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                                        FrameResult& result) {
   const StreamConfig& config = state.config;
@@ -222,7 +224,7 @@ void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t 
                            tracked_ms = milliseconds_since(start);
                          });
   result.timing.hands_ms = tracked_ms;
-  track_hands(image, timestamp_us, state, result, Threading::one_thread, std::move(tracked_runs));
+  track_hands(image, timestamp_us, state, result, Threading::configured, std::move(tracked_runs));
 }
 
 }  // namespace posestream::stream

@@ -100,9 +100,9 @@ struct PipelineOptions {
   // Task parallelism: on a tracking frame with pose and hands (not static_image_mode, hands tracked
   // from the previous frame) the pipeline's own helper thread runs the landmark model on the tracked
   // hands' ROIs while the calling thread runs the pose; the rest of the hands stage follows the pose.
-  // Same results as without. Those frames run on runtimes of one thread each (a second set of them if
-  // inference_pool is given: the pool's runtimes would take turns operator by operator); the other
-  // frames run as without. Needs threads_per_runtime 1.
+  // Same results as without. The two overlapping parts run on runtimes of one thread each (a second set
+  // of them if inference_pool is given: the pool's runtimes would take turns operator by operator); the
+  // rest of those frames, and the other frames, run as without. Needs threads_per_runtime 1.
   bool concurrent_stages = false;
 };
 
