@@ -86,8 +86,9 @@ void add_serve(CLI::App& app) {
       ->capture_default_str();
   options.inference_threads = 0;
   command.add_option("--inference-threads", options.inference_threads,
-                     "Threads of the inference pool a worker uses while it is the only one busy, so that a lone "
-                     "stream runs each model operator on all of them (0: one per core; 1: no pool)")
+                     "Threads a worker may use while it is the only one busy (0: one per core; 1: none): a lone "
+                     "stream's tracking frames run the pose beside the tracked hands (two threads), its other "
+                     "model work runs each operator on a pool of this many")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   command.add_option("--io-threads", options.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
