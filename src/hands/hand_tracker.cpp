@@ -294,6 +294,16 @@ void add_timing(const HandTiming& part, HandTiming* total) {
   total->fallback_runs += part.fallback_runs;
 }
 
+// A caller's slip, not bad input: runs of another frame would silently pair hands with the wrong ROIs.
+void check_runs_belong(const TrackedHandRuns& runs, const HandState& state, const HandOptions& options) {
+  const size_t expected = tracked_roi_count(state, options);
+  if (runs.frame != state.frame || runs.results.size() != expected) {
+    throw HandError("hands: tracked runs of frame " + std::to_string(runs.frame) + " (" +
+                    std::to_string(runs.results.size()) + " ROIs) given for frame " + std::to_string(state.frame) +
+                    " (" + std::to_string(expected) + " ROIs)");
+  }
+}
+
 }  // namespace
 
 TrackedHandRuns run_tracked_hands(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
@@ -320,12 +330,7 @@ std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us,
                                HandRuntimes& runtimes, const HandOptions& options, TrackedHandRuns tracked_runs,
                                std::span<const vision::Landmark> pose_landmarks, HandTiming* timing) {
   validate(image, options, pose_landmarks, runtimes);
-  const size_t expected_runs = tracked_roi_count(state, options);
-  if (tracked_runs.frame != state.frame || tracked_runs.results.size() != expected_runs) {
-    throw HandError("hands: tracked runs of frame " + std::to_string(tracked_runs.frame) + " (" +
-                    std::to_string(tracked_runs.results.size()) + " ROIs) given for frame " +
-                    std::to_string(state.frame) + " (" + std::to_string(expected_runs) + " ROIs)");
-  }
+  check_runs_belong(tracked_runs, state, options);
   add_timing(tracked_runs.timing, timing);
   const vision::ImageSize size{image.width, image.height};
   const FrameRois frame = frame_rois(image, state, runtimes, options, pose_landmarks, timing);

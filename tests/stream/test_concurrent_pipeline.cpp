@@ -17,6 +17,7 @@
 #include "scheduler_fixtures.h"
 #include "stream/stream.h"
 #include "test_paths.h"
+#include "vision/decode.h"
 
 namespace posestream::stream {
 namespace {
@@ -219,6 +220,29 @@ TEST(HelperThread, RethrowsTheTasksExceptionsAfterBothFinished) {
   bool ran = false;
   helper.run_alongside([] {}, [&] { ran = true; });
   EXPECT_TRUE(ran);
+}
+
+// finish_hands refuses tracked runs that were not made for the state it is given.
+TEST(ConcurrentPipeline, FinishHandsRefusesRunsOfAnotherFrame) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  const vision::DecodeResult decoded = vision::decode_image(frames[0]);
+  ASSERT_TRUE(decoded.ok()) << decoded.error;
+  hands::HandRuntimes runtimes(shared_library()->hands(hands::HandModel::full));
+  const hands::HandOptions options;
+  hands::HandState state;
+  state.tracked.push_back({1, {0.5f, 0.5f, 0.3f, 0.3f, 0.0f}});
+  state.next_id = 2;
+  hands::TrackedHandRuns runs = hands::run_tracked_hands(decoded.image, state, runtimes, options);
+  EXPECT_EQ(runs.results.size(), 1u);
+  EXPECT_EQ(runs.timing.landmark_runs, 1);
+  hands::HandState later = state;
+  hands::track_hands(decoded.image, 0, later, runtimes, options);
+  EXPECT_THROW(hands::finish_hands(decoded.image, 33'333, later, runtimes, options, runs), hands::HandError);
+  hands::HandState untracked = state;
+  untracked.tracked.clear();
+  EXPECT_THROW(hands::finish_hands(decoded.image, 0, untracked, runtimes, options, runs), hands::HandError);
+  EXPECT_NO_THROW(hands::finish_hands(decoded.image, 0, state, runtimes, options, std::move(runs)));
 }
 
 TEST(ConcurrentPipeline, RefusesThreadsPerRuntime) {
