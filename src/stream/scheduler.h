@@ -32,12 +32,12 @@ struct SchedulerOptions {
   // a pipeline.inference_pool given with 1 is used the same way.
   std::size_t inference_threads = 1;
   // With an inference pool: the pooled pipeline's tracking frames with pose and hands tracked run the
-  // pose beside the tracked hands' landmark runs instead (PipelineOptions::concurrent_stages: the
-  // worker's thread and one helper thread, one-thread runtimes); its other frames use the pool.
-  // Measured on 2 cores (docs/PERFORMANCE.md): faster and with less CPU than the pool of 2, and about
-  // as fast as one thread, not 1.3-20x slower as the pool, while another process keeps a core busy.
-  // Not measured against larger pools. pipeline.concurrent_stages must stay false (workers' own
-  // pipelines run on one thread each).
+  // pose beside the tracked hands' landmark runs (PipelineOptions::concurrent_stages: the worker's
+  // thread and one helper thread, one-thread runtimes); the rest of those frames and the other frames
+  // use the pool. Measured on 2 cores (docs/PERFORMANCE.md): idle, as fast as the pool of 2 for ~9%
+  // less CPU; with another process keeping a core busy, as fast as one thread where the pool is
+  // 1.3-1.9x slower. Costs a second runtime set (53 MB for pose full + hands full). Not measured against
+  // larger pools. pipeline.concurrent_stages must stay false (workers' own pipelines use one thread).
   bool concurrent_stages = true;
   PipelineOptions pipeline;
   // Each worker creates this config's runtimes before taking work, so first frames do not pay for them
