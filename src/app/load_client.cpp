@@ -100,8 +100,8 @@ void LoadStream::handle_answer(const std::string& text) {
       stats_.latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent->second).count());
     }
     if (const auto timing = answer.find("timing_ms"); timing != answer.end() && timing->is_object()) {
-      stats_.pipeline_ms.push_back(timing->value("decode", 0.0) + timing->value("pose", 0.0) +
-                                   timing->value("hands", 0.0));
+      // Not decode + pose + hands: a lone stream's pose and hands may run side by side.
+      stats_.pipeline_ms.push_back(timing->value("total", 0.0) - timing->value("queue", 0.0));
       stats_.server_total_ms.push_back(timing->value("total", 0.0));
     }
     if (last_result_ && sequence <= *last_result_) ++stats_.results_out_of_order;

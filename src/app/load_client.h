@@ -53,7 +53,7 @@ struct LoadStats {
   std::uint64_t results_out_of_order = 0;  // A result below an earlier result's sequence.
   std::uint64_t unanswered = 0;            // Sent frames without an answer when the stream closed.
   std::vector<double> latency_ms;          // Send -> result received, per result.
-  std::vector<double> pipeline_ms;         // The server's decode + pose + hands, per result.
+  std::vector<double> pipeline_ms;         // The server's frame time, total - queue, per result.
   std::vector<double> server_total_ms;     // The server's arrival -> result ready (waits included).
   std::string error;                       // Connection failure, if any.
   std::string close_reason;                // The server's close code and reason, if it closed first.

@@ -155,7 +155,7 @@ void print_text(const nlohmann::json& report) {
               latency["p50"].get<double>(), latency["p95"].get<double>(), latency["p99"].get<double>(),
               latency["mean"].get<double>(), latency["max"].get<double>());
   const auto& server = report["server_ms"];
-  std::printf("server ms: pipeline (decode+pose+hands) p50 %.1f  p99 %.1f; arrival->ready p50 %.1f  p99 %.1f\n",
+  std::printf("server ms: pipeline (total - queue) p50 %.1f  p99 %.1f; arrival->ready p50 %.1f  p99 %.1f\n",
               server["pipeline_p50"].get<double>(), server["pipeline_p99"].get<double>(),
               server["total_p50"].get<double>(), server["total_p99"].get<double>());
   const auto& checks = report["checks"];
