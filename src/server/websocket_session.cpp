@@ -5,6 +5,8 @@
 
 #include <exception>
 
+#include "vision/decode.h"
+
 namespace posestream::server {
 namespace {
 
@@ -20,6 +22,19 @@ std::string totals(const stream::AnswerCounts& answers) {
   return fmt::format("{} results, dropped: {} late, {} duplicate, {} lost, {} superseded, {} overflow, {} invalid",
                      answers.results, answers.late, answers.duplicate, answers.lost, answers.superseded,
                      answers.overflow, answers.invalid);
+}
+
+// What makes an image unusable before decoding, from its header alone (microseconds, on this strand):
+// not JPEG or PNG, or over max_image_pixels. Empty if it may go to a worker.
+std::string image_problem(const std::vector<std::uint8_t>& image, const Limits& limits) {
+  const vision::HeaderResult header = vision::read_image_header(image);
+  if (!header.ok()) return "image: " + header.error;
+  const std::int64_t pixels = std::int64_t{header.header.width} * header.header.height;
+  if (pixels > limits.max_image_pixels) {
+    return fmt::format("image: {}x{} exceeds max_image_pixels {}", header.header.width, header.header.height,
+                       limits.max_image_pixels);
+  }
+  return {};
 }
 
 }  // namespace
@@ -211,17 +226,16 @@ void WebSocketSession::handle_frame(FrameMessage&& frame, Clock::time_point now)
   stream::FrameInput input;
   input.sequence = numbering_.number(frame);
   input.received_at = now;
-  if (frame.problem.empty()) {
-    // Text frames without "timestamp" get their arrival time, which increases along arrival order.
-    input.timestamp_us = frame.timestamp_us.value_or(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - opened_at_).count());
+  // Text frames without "timestamp" get their arrival time, which increases along arrival order.
+  input.timestamp_us = frame.timestamp_us.value_or(
+      std::chrono::duration_cast<std::chrono::microseconds>(now - opened_at_).count());
+  input.problem = frame.problem.empty() ? image_problem(frame.image, context_.options.limits) : std::move(frame.problem);
+  if (input.problem.empty()) {
     input.bytes = std::move(frame.image);
-  } else {
+  } else if (context_.options.log_frames) {
     // No usable image, but a sequence that must get its one answer, in order: the session answers it
-    // `invalid` (a timestamp below every valid one fails its timestamp check; a stream's first frame has
-    // no check and fails decoding instead).
-    input.timestamp_us = -1;
-    if (context_.options.log_frames) spdlog::info("{} frame {}: invalid: {}", id_, input.sequence, frame.problem);
+    // `invalid` when its turn comes, without a worker.
+    spdlog::info("{} frame {}: invalid: {}", id_, input.sequence, input.problem);
   }
   stream_->push(std::move(input), now);
   arm_gap_timer();

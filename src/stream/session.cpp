@@ -94,7 +94,8 @@ void Session::push(FrameInput&& input, TimePoint now) {
     if (closed_) {
       drop({input.sequence, input.sequence}, DroppedReason::superseded, answers);
     } else {
-      Frame<Pending> frame{input.sequence, input.timestamp_us, Pending{std::move(input.bytes), input.received_at}};
+      Frame<Pending> frame{input.sequence, input.timestamp_us,
+                           Pending{std::move(input.bytes), input.received_at, input.problem.empty() ? nullptr : std::make_unique<std::string>(std::move(input.problem))}};
       events_.clear();
       reorder_.push(std::move(frame), now, events_);
       settle(events_, answers);
@@ -209,6 +210,10 @@ void Session::settle(std::vector<ReorderEvent<Pending>>& events, Answers& answer
 // A frame released in order: check its timestamp, then queue it under the drop policy.
 void Session::admit(Frame<Pending>&& frame, Answers& answers) {
   const SequenceRange self{frame.sequence, frame.sequence};
+  if (frame.payload.problem != nullptr) {
+    drop(self, DroppedReason::invalid, answers, std::move(*frame.payload.problem));
+    return;
+  }
   if (last_timestamp_us_ && frame.timestamp_us <= *last_timestamp_us_) {
     drop(self, DroppedReason::invalid, answers,
          "timestamp_us " + std::to_string(frame.timestamp_us) + " is not after the previous frame's " +

@@ -41,6 +41,10 @@ struct FrameInput {
   std::int64_t timestamp_us = 0;    // The client's capture time; must increase along the sequence.
   std::vector<std::uint8_t> bytes;  // The encoded image (JPEG or PNG). Moved in, never copied.
   TimePoint received_at{};          // When the message arrived (steady clock), for timing; may be unset.
+  // Not empty: the frame is known unusable before any decoding (not an image, over a limit, a bad
+  // message). It keeps its place in the sequence and is answered `invalid` when released in order,
+  // without reaching a worker, so junk costs a stream's neighbours nothing.
+  std::string problem;
 };
 
 struct ResultAnswer {
@@ -160,6 +164,9 @@ class Session : public std::enable_shared_from_this<Session> {
   struct Pending {  // The reorder buffer's payload.
     std::vector<std::uint8_t> bytes;
     TimePoint received_at{};
+    // FrameInput::problem, or nullptr. Not a std::string member: that sets off GCC 12's false
+    // -Wmaybe-uninitialized in the reorder buffer's std::variant moves.
+    std::unique_ptr<std::string> problem;
   };
   struct Queued {
     Frame<Pending> frame;

@@ -131,6 +131,23 @@ TEST_F(SessionTest, TimestampNotAfterThePreviousReleasedIsInvalid) {
   EXPECT_EQ(session->stats().answers.invalid, 2u);
 }
 
+// A frame the network side already found unusable keeps its place: answered `invalid` when released,
+// never queued for a worker, and its timestamp (1000 here) is not what later frames are checked against.
+TEST_F(SessionTest, AFrameWithAProblemIsAnsweredInvalidInItsTurnAndNeverQueued) {
+  SessionOptions options;
+  options.drop_policy = DropPolicy::all;
+  auto session = open(options);
+  FrameInput junk = frame(1, 1000);
+  junk.problem = "image: not JPEG or PNG";
+  session->push(std::move(junk), t0);
+  session->push(frame(2, 300), t0);
+  EXPECT_EQ(transcript.take(), Lines{});  // Both wait for 0.
+  session->push(frame(0, 100), t0);
+  EXPECT_EQ(transcript.take(), (Lines{"invalid 1"}));
+  EXPECT_EQ(transcript.messages(), (Lines{"image: not JPEG or PNG"}));
+  EXPECT_EQ(session->stats().queued, 2u);  // 0 and 2.
+}
+
 TEST_F(SessionTest, DuplicatesAndGapsAreAnsweredOnce) {
   auto session = open();
   session->push(frame(0, 100), t0);
