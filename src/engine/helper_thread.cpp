@@ -4,6 +4,19 @@
 #include <utility>
 
 namespace posestream::engine {
+namespace {
+
+// Runs `task`; what it throws comes back instead, to be rethrown on the thread that waits for both.
+std::exception_ptr run_capturing(const std::function<void()>& task) {
+  try {
+    task();
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 HelperThread::HelperThread() : thread_([this] { loop(); }) {}
 
@@ -24,12 +37,7 @@ void HelperThread::run_alongside(const std::function<void()>& here, const std::f
     error_ = nullptr;
   }
   wake_.notify_one();
-  std::exception_ptr here_error;
-  try {
-    here();
-  } catch (...) {
-    here_error = std::current_exception();
-  }
+  const std::exception_ptr here_error = run_capturing(here);
   std::exception_ptr there_error;
   {
     std::unique_lock lock(mutex_);
@@ -48,12 +56,7 @@ void HelperThread::loop() {
     if (stopping_) return;
     const std::function<void()>& task = *task_;
     lock.unlock();
-    std::exception_ptr error;
-    try {
-      task();
-    } catch (...) {
-      error = std::current_exception();
-    }
+    std::exception_ptr error = run_capturing(task);
     lock.lock();
     error_ = std::move(error);
     finished_ = true;

@@ -157,40 +157,35 @@ TEST(Limits, MaxQueuedFramesOverflowsUnderPolicyAll) {
   EXPECT_EQ(kinds["result"] + kinds["overflow"], static_cast<int>(kFrames));
 }
 
-// Over the rate the server stops reading instead of dropping: every frame of a burst is answered, in
-// order, and the pauses are counted. The burst is sent at once, far faster than 20 messages a second,
-// so once the 5-message allowance is spent nearly every further message finds the bucket empty.
-TEST(Limits, MaxMessagesPerSecondPausesReadingAndAnswersEveryFrame) {
+// Sends `frames` small frames at once under policy `all` and the given message rate, checks that each
+// gets its result, in order, and returns how often the server paused reading.
+double read_pauses_for_a_burst(std::size_t per_second, std::size_t burst, std::uint64_t frames) {
   ServerOptions options = test_options();
-  options.limits.max_messages_per_second = 20;
-  options.limits.message_burst = 5;
+  options.limits.max_messages_per_second = per_second;
+  options.limits.message_burst = burst;
   RunningServer server(options);
   WsClient client(server.port());
   client.send_text(R"({"type":"config","pose":"off","hands":"off","drop_policy":"all"})");
-  constexpr std::uint64_t kFrames = 30;
-  for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) {
+  for (std::uint64_t sequence = 0; sequence < frames; ++sequence) {
     client.send_binary(psf1(sequence, sequence + 1, jpeg(16, 16)));
   }
-  const Answers answers = read_answers(client, kFrames);
+  const Answers answers = read_answers(client, frames);
   EXPECT_TRUE(answers.dropped.empty());
-  std::vector<std::uint64_t> expected(kFrames);
+  std::vector<std::uint64_t> expected(frames);
   std::iota(expected.begin(), expected.end(), 0);
   EXPECT_EQ(answers.results, expected);
-  EXPECT_GE(metric(server.port(), "posestream_read_pauses_total"), 15.0);
   expect_server_still_serves(server.port());
+  return metric(server.port(), "posestream_read_pauses_total");
 }
 
-TEST(Limits, NoMessageRateLimitNeverPauses) {
-  ServerOptions options = test_options();
-  options.limits.max_messages_per_second = 0;
-  options.limits.message_burst = 1;
-  RunningServer server(options);
-  WsClient client(server.port());
-  client.send_text(kDecodeOnlyConfig);
-  for (std::uint64_t sequence = 0; sequence < 10; ++sequence) client.send_binary(psf1(sequence, sequence + 1, jpeg(16, 16)));
-  read_answers(client, 10);
-  EXPECT_EQ(metric(server.port(), "posestream_read_pauses_total"), 0.0);
+// Over the rate the server stops reading instead of dropping: every frame is answered. The burst is
+// sent far faster than 20 messages a second, so once the 5-message allowance is spent nearly every
+// further message finds the bucket empty.
+TEST(Limits, MaxMessagesPerSecondPausesReadingAndAnswersEveryFrame) {
+  EXPECT_GE(read_pauses_for_a_burst(20, 5, 30), 15.0);
 }
+
+TEST(Limits, NoMessageRateLimitNeverPauses) { EXPECT_EQ(read_pauses_for_a_burst(0, 1, 10), 0.0); }
 
 TEST(Limits, MaxDetectRequestsAnswers503) {
   const std::filesystem::path photo = posestream::testing::test_data_dir() / "images" / "messi5.jpg";
