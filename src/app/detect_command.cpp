@@ -34,36 +34,13 @@ stream::StreamConfig detect_config(const DetectOptions& options) {
   config.segmentation = options.segmentation;
   config.static_image_mode = true;
   config.smoothing = false;
+  // Off by default: MediaPipe's HandLandmarker, which ignores the pose (the palm detector finds hands).
+  config.hands_from_pose = options.hands_from_pose;
   return config;
 }
 
-// The image through the pipeline. With hands_from_pose the pipeline places hands at the pose's wrists,
-// as a server stream does. Without it, MediaPipe's HandLandmarker is reproduced: pose and hands run
-// apart, the hands from the palm detector (the pipeline uses the palm detector when pose is off).
-stream::FrameResult detect_image(stream::FramePipeline& pipeline, const vision::Image& image,
-                                 const stream::StreamConfig& config, bool hands_from_pose) {
-  if (hands_from_pose || !config.pose || !config.hands) {
-    stream::StreamState state{.config = config};
-    return pipeline.run(image, 0, state);
-  }
-  stream::StreamState pose_only{.config = config};
-  pose_only.config.hands.reset();
-  stream::FrameResult result = pipeline.run(image, 0, pose_only);
-  stream::StreamState hands_only{.config = config};
-  hands_only.config.pose.reset();
-  stream::FrameResult hands = pipeline.run(image, 0, hands_only);
-  result.hands = std::move(hands.hands);
-  result.timing.hands_ms = hands.timing.hands_ms;
-  result.timing.palm_detector_runs = hands.timing.palm_detector_runs;
-  result.timing.hand_landmark_runs = hands.timing.hand_landmark_runs;
-  result.timing.total_ms += hands.timing.total_ms;
-  if (result.ok() && !hands.ok()) result.error = std::move(hands.error);
-  return result;
-}
-
 // One image's line. Reading and decoding failures are that image's error, never the run's.
-Json detect_one(stream::FramePipeline& pipeline, const DetectOptions& options, const stream::StreamConfig& config,
-                const std::string& path) {
+Json detect_one(stream::FramePipeline& pipeline, const stream::StreamConfig& config, const std::string& path) {
   const Clock::time_point start = Clock::now();
   vision::DecodeResult decoded;
   try {
@@ -73,7 +50,8 @@ Json detect_one(stream::FramePipeline& pipeline, const DetectOptions& options, c
   }
   if (!decoded.ok()) return error_json(path, "decode: " + decoded.error);
   const double decode_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  stream::FrameResult result = detect_image(pipeline, decoded.image, config, options.hands_from_pose);
+  stream::StreamState state{.config = config};
+  stream::FrameResult result = pipeline.run(decoded.image, 0, state);
   if (!result.ok()) return error_json(path, result.error);
   result.timing.decode_ms = decode_ms;
   result.timing.total_ms += decode_ms;
@@ -91,7 +69,7 @@ void run_detect(const DetectOptions& options) {
   pipeline.prewarm(config);
   size_t failures = 0;
   for (const std::string& path : options.images) {
-    const Json line = detect_one(pipeline, options, config, path);
+    const Json line = detect_one(pipeline, config, path);
     if (line.contains("error")) ++failures;
     std::cout << line.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;  // Flushed per image.
   }

@@ -12,8 +12,8 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
-// ?pose=lite|full|heavy|off&hands=lite|full|off, as the WebSocket config names them. Empty on success,
-// else what is wrong.
+// ?pose=lite|full|heavy|off&hands=lite|full|off&hands_from_pose=true|false, as the WebSocket config
+// names them. Empty on success, else what is wrong.
 std::string read_query(std::string_view target, StreamSettings& settings) {
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) return {};
@@ -26,8 +26,13 @@ std::string read_query(std::string_view target, StreamSettings& settings) {
     const std::string_view value = equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
     // The config parser is the one place that knows the names; a query is a config in other clothes.
     nlohmann::json config = {{"type", "config"}};
-    if (key != "pose" && key != "hands") return "unknown query parameter '" + std::string(key.substr(0, 40)) + "'";
-    config[std::string(key)] = std::string(value);
+    if (key == "hands_from_pose" && (value == "true" || value == "false")) {
+      config[std::string(key)] = value == "true";
+    } else if (key == "pose" || key == "hands" || key == "hands_from_pose") {
+      config[std::string(key)] = std::string(value);  // A bad hands_from_pose is named by the parser.
+    } else {
+      return "unknown query parameter '" + std::string(key.substr(0, 40)) + "'";
+    }
     const ClientMessage parsed = parse_text_message(config.dump());
     if (const auto* bad = std::get_if<BadMessage>(&parsed)) return bad->message;
     settings.apply(std::get<ConfigMessage>(parsed));
@@ -41,6 +46,7 @@ void HttpSession::start_detect(Request&& request) {
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
   StreamSettings settings;
+  settings.hands_from_pose = false;  // As `posestream detect`: MediaPipe's HandLandmarker, the palm detector.
   if (std::string problem = read_query(request.target(), settings); !problem.empty()) {
     send_text(version, keep_alive, http::status::bad_request, kJson, encode_error("bad_query", problem), "detect");
     return;

@@ -48,6 +48,7 @@ struct ConfigMessage {
   std::optional<PoseSetting> pose;
   std::optional<HandsSetting> hands;
   std::optional<bool> smoothing;
+  std::optional<bool> hands_from_pose;
   std::optional<DropPolicy> drop_policy;
 };
 
@@ -56,6 +57,7 @@ struct StreamSettings {
   PoseSetting pose = PoseSetting::full;
   HandsSetting hands = HandsSetting::full;
   bool smoothing = true;
+  bool hands_from_pose = true;  // stream::StreamConfig::hands_from_pose.
   DropPolicy drop_policy = DropPolicy::latest;
 
   void apply(const ConfigMessage& config);

@@ -97,6 +97,7 @@ void StreamSettings::apply(const ConfigMessage& config) {
   if (config.pose) pose = *config.pose;
   if (config.hands) hands = *config.hands;
   if (config.smoothing) smoothing = *config.smoothing;
+  if (config.hands_from_pose) hands_from_pose = *config.hands_from_pose;
   if (config.drop_policy) drop_policy = *config.drop_policy;
 }
 
@@ -114,6 +115,7 @@ stream::StreamConfig StreamSettings::stream_config() const {
     case HandsSetting::full: config.hands = hands::HandModel::full; break;
   }
   config.smoothing = smoothing;
+  config.hands_from_pose = hands_from_pose;
   return config;
 }
 
@@ -141,6 +143,7 @@ std::string encode_hello(std::string_view session_id, const Limits& limits, cons
   const json config = {{"pose", to_string(settings.pose)},
                        {"hands", to_string(settings.hands)},
                        {"smoothing", settings.smoothing},
+                       {"hands_from_pose", settings.hands_from_pose},
                        {"drop_policy", to_string(settings.drop_policy)}};
   return dump({{"type", "hello"}, {"session", session_id}, {"limits", limits_json}, {"config", config}});
 }

@@ -118,6 +118,9 @@ ClientMessage parse_config(const json& object) {
     } else if (key == "smoothing") {
       ok = value.is_boolean();
       if (ok) config.smoothing = value.get<bool>();
+    } else if (key == "hands_from_pose") {
+      ok = value.is_boolean();
+      if (ok) config.hands_from_pose = value.get<bool>();
     } else {
       return BadMessage{"bad_config", "unknown config field '" + key.substr(0, kQuoteBytes) + "'"};
     }

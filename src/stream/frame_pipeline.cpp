@@ -190,7 +190,7 @@ void FramePipeline::track_hands(const vision::Image& image, std::int64_t timesta
   hands::HandRuntimes& runtimes = hand_runtimes(*config.hands, threading);
   // With a body in view the pose's wrists place the hands and the palm detector never runs.
   std::span<const vision::Landmark> pose_landmarks;
-  if (result.pose) pose_landmarks = result.pose->landmarks;
+  if (result.pose && config.hands_from_pose) pose_landmarks = result.pose->landmarks;
   const hands::HandOptions options = hand_options(config);
   hands::HandTiming timing;
   if (tracked_runs) {

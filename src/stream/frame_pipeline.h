@@ -27,6 +27,10 @@ struct StreamConfig {
   bool smoothing = true;          // One Euro smoothing of pose landmarks (never in static_image_mode).
   bool hand_smoothing = false;    // Off by default: MediaPipe does not smooth hands.
   bool segmentation = false;      // Pose segmentation mask (costs about a third of the pose model).
+  // With pose on: the pose's wrists place the hands and the palm detector never runs while a body is in
+  // view (hands/hands.h, "pose-assisted"). false: the hands ignore the pose, as MediaPipe's
+  // HandLandmarker (and `posestream detect`, POST /v1/detect by default) do.
+  bool hands_from_pose = true;
   bool static_image_mode = false; // Every frame an unrelated image: detectors every frame, no tracking.
   float min_pose_detection_confidence = 0.5f;
   float min_pose_presence_confidence = 0.5f;

@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
+
+#include "golden/golden.h"
 
 namespace posestream::server::testing {
 namespace {
@@ -129,6 +132,33 @@ TEST(HttpModels, DetectFindsThePersonInAPhoto) {
     EXPECT_GT(landmark[0].get<double>(), -0.5);
     EXPECT_LT(landmark[0].get<double>(), 1.5);
   }
+}
+
+// POST /v1/detect answers what `posestream detect` prints: MediaPipe's HandLandmarker, whose palm
+// detector finds the hands, so its hands are MediaPipe's own for this photo. hands_from_pose=true asks
+// for the stream's pose-assisted hands instead; anything else is a bad query.
+TEST(HttpModels, DetectFindsMediaPipesHandsUnlessAskedToPlaceThemFromThePose) {
+  const golden::ImageResult expected = golden::load_image_result("messi5", "hand_full");
+  POSESTREAM_GOLDEN_IMAGE_OR_SKIP(photo, expected.image_file);
+  RunningServer server;
+  const Bytes image = read_bytes(photo);
+  const std::string body(image.begin(), image.end());
+  const HttpReply reply = http_request(server.port(), http::verb::post, "/v1/detect?pose=full&hands=full", body);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const json hands = json::parse(reply.body)["hands"];
+  ASSERT_EQ(hands.size(), expected.people.size());
+  for (std::size_t i = 0; i < hands.size(); ++i) {
+    EXPECT_EQ(hands[i]["handedness"], expected.people[i].handedness->label) << i;
+    const json& wrist = hands[i]["landmarks"][0];
+    const vision::Landmark& theirs = expected.people[i].landmarks[0];
+    EXPECT_LT(std::hypot(wrist[0].get<double>() - theirs.x, wrist[1].get<double>() - theirs.y), 0.02) << i;
+  }
+  const HttpReply from_pose =
+      http_request(server.port(), http::verb::post, "/v1/detect?pose=full&hands=full&hands_from_pose=true", body);
+  EXPECT_EQ(from_pose.status, 200u) << from_pose.body;
+  const HttpReply bad = http_request(server.port(), http::verb::post, "/v1/detect?hands_from_pose=maybe", body);
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_NE(bad.body.find("hands_from_pose"), std::string::npos) << bad.body;
 }
 
 }  // namespace

@@ -141,10 +141,12 @@ TEST(TextMessage, DeepNestingIsSkippedNotBuilt) {
 
 TEST(Control, ConfigReadsEveryField) {
   const ConfigMessage config = as<ConfigMessage>(
-      parse_text_message(R"({"type":"config","pose":"lite","hands":"off","smoothing":false,"drop_policy":"all"})"));
+      parse_text_message(R"({"type":"config","pose":"lite","hands":"off","smoothing":false,"hands_from_pose":false,)"
+                         R"("drop_policy":"all"})"));
   EXPECT_EQ(config.pose, PoseSetting::lite);
   EXPECT_EQ(config.hands, HandsSetting::off);
   EXPECT_EQ(config.smoothing, false);
+  EXPECT_EQ(config.hands_from_pose, false);
   EXPECT_EQ(config.drop_policy, DropPolicy::all);
 
   StreamSettings settings;
@@ -157,7 +159,8 @@ TEST(Control, ConfigReadsEveryField) {
 TEST(Control, BadConfigIsRefusedWhole) {
   for (const char* text : {R"({"type":"config","pose":"huge"})", R"({"type":"config","hands":"heavy"})",
                            R"({"type":"config","smoothing":1})", R"({"type":"config","drop_policy":"none"})",
-                           R"({"type":"config","pose":"lite","posee":"full"})"}) {
+                           R"({"type":"config","pose":"lite","posee":"full"})",
+                           R"({"type":"config","hands_from_pose":"no"})"}) {
     EXPECT_EQ(as<BadMessage>(parse_text_message(text)).code, "bad_config") << text;
   }
 }
