@@ -56,4 +56,10 @@ std::optional<std::string> validate(const Limits& limits) {
   return std::nullopt;
 }
 
+vision::DecodeLimits decode_limits(const Limits& limits) {
+  vision::DecodeLimits decode;
+  decode.max_pixels = limits.max_image_pixels;
+  return decode;
+}
+
 }  // namespace posestream::server

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "vision/decode.h"
+
 namespace posestream::server {
 
 // Each limit is a `posestream serve` flag of the same name (underscores as dashes) and is sent to
@@ -58,5 +60,8 @@ struct Limits {
 
 // Empty if every limit is usable, else a message naming the bad limit and its value.
 std::optional<std::string> validate(const Limits& limits);
+
+// The decoder's limits these imply: max_image_pixels (the decoder's own side limits stay).
+vision::DecodeLimits decode_limits(const Limits& limits);
 
 }  // namespace posestream::server

@@ -15,7 +15,7 @@ stream::SchedulerOptions scheduler_options(const ServerOptions& options, Metrics
   scheduler.worker_count = options.workers;
   scheduler.inference_threads = options.inference_threads;
   scheduler.max_sessions = options.limits.max_sessions + options.limits.max_detect_requests;
-  scheduler.pipeline.decode_limits.max_pixels = options.limits.max_image_pixels;
+  scheduler.pipeline.decode_limits = decode_limits(options.limits);
   scheduler.prewarm = options.prewarm;
   scheduler.observer = metrics.observer();
   return scheduler;

@@ -25,16 +25,11 @@ std::string totals(const stream::AnswerCounts& answers) {
 }
 
 // What makes an image unusable before decoding, from its header alone (microseconds, on this strand):
-// not JPEG or PNG, or over max_image_pixels. Empty if it may go to a worker.
+// not JPEG or PNG, or over the decoder's limits. Empty if it may go to a worker.
 std::string image_problem(const std::vector<std::uint8_t>& image, const Limits& limits) {
   const vision::HeaderResult header = vision::read_image_header(image);
-  if (!header.ok()) return "image: " + header.error;
-  const std::int64_t pixels = std::int64_t{header.header.width} * header.header.height;
-  if (pixels > limits.max_image_pixels) {
-    return fmt::format("image: {}x{} exceeds max_image_pixels {}", header.header.width, header.header.height,
-                       limits.max_image_pixels);
-  }
-  return {};
+  const std::string problem = header.ok() ? vision::check_limits(header.header, decode_limits(limits)) : header.error;
+  return problem.empty() ? problem : "image: " + problem;
 }
 
 }  // namespace

@@ -94,8 +94,9 @@ void Session::push(FrameInput&& input, TimePoint now) {
     if (closed_) {
       drop({input.sequence, input.sequence}, DroppedReason::superseded, answers);
     } else {
+      auto problem = input.problem.empty() ? nullptr : std::make_unique<std::string>(std::move(input.problem));
       Frame<Pending> frame{input.sequence, input.timestamp_us,
-                           Pending{std::move(input.bytes), input.received_at, input.problem.empty() ? nullptr : std::make_unique<std::string>(std::move(input.problem))}};
+                           Pending{std::move(input.bytes), input.received_at, std::move(problem)}};
       events_.clear();
       reorder_.push(std::move(frame), now, events_);
       settle(events_, answers);

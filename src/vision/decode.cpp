@@ -124,19 +124,6 @@ HeaderResult read_jpeg_header(tjhandle handle, std::span<const uint8_t> bytes, i
   return result;
 }
 
-std::string check_limits(const ImageHeader& header, const DecodeLimits& limits) {
-  const std::string image = std::string(format_name(header.format)) + " image " +
-                            dimensions(header.width, header.height);
-  if (int64_t{header.width} * header.height > limits.max_pixels) {
-    return image + " exceeds max_pixels " + std::to_string(limits.max_pixels);
-  }
-  if (header.width > limits.max_width) return image + " exceeds max_width " + std::to_string(limits.max_width);
-  if (header.height > limits.max_height) {
-    return image + " exceeds max_height " + std::to_string(limits.max_height);
-  }
-  return {};
-}
-
 struct JpegPass {
   bool ok = false;
   bool warning_only = false;  // tjGetErrorCode said TJERR_WARNING (a warning happened, maybe more).
@@ -293,6 +280,19 @@ DecodeResult decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limi
 }
 
 }  // namespace
+
+std::string check_limits(const ImageHeader& header, const DecodeLimits& limits) {
+  const std::string image = std::string(format_name(header.format)) + " image " +
+                            dimensions(header.width, header.height);
+  if (int64_t{header.width} * header.height > limits.max_pixels) {
+    return image + " exceeds max_pixels " + std::to_string(limits.max_pixels);
+  }
+  if (header.width > limits.max_width) return image + " exceeds max_width " + std::to_string(limits.max_width);
+  if (header.height > limits.max_height) {
+    return image + " exceeds max_height " + std::to_string(limits.max_height);
+  }
+  return {};
+}
 
 const char* format_name(ImageFormat format) noexcept {
   switch (format) {

@@ -51,6 +51,11 @@ struct DecodeResult {
 // Does not retain `bytes`. Never throws.
 HeaderResult read_image_header(std::span<const uint8_t> bytes);
 
+// Empty if an image of this header is within `limits`, else the error decode_image gives for it, e.g.
+// "PNG image 60000x60000 exceeds max_pixels 16777216". Lets a caller refuse an image from its header
+// alone, before handing the bytes to whoever decodes them.
+std::string check_limits(const ImageHeader& header, const DecodeLimits& limits);
+
 // Decodes a JPEG (libjpeg-turbo's TurboJPEG, accurate IDCT and fancy upsampling, the library defaults
 // that OpenCV's imread also uses) or a PNG (OpenCV imgcodecs) into 8-bit RGB. Does not retain `bytes`.
 // Never throws; every failure is a DecodeResult with `error` set. Conversions:
