@@ -109,20 +109,34 @@ std::vector<PoseHandRoi> sort_pose_hand_rois(std::span<const vision::Landmark> p
   return candidates;
 }
 
-// Appends the candidates HandAssociation keeps to `frame`'s ROIs.
-void add_new_hand_rois(std::span<const PoseHandRoi> candidates, float min_tracking_iou, FrameRois& frame) {
+// Appends the candidates HandAssociation keeps to `frame`'s ROIs, at most `limit` of them.
+void add_new_hand_rois(std::span<const PoseHandRoi> candidates, float min_tracking_iou, size_t limit,
+                       FrameRois& frame) {
   std::vector<vision::NormalizedRect> rects;
   for (const PoseHandRoi& candidate : candidates) {
     rects.push_back(candidate.roi);
   }
+  size_t added = 0;
   for (size_t i : associated_candidates(frame.rois, rects, min_tracking_iou)) {
+    if (added++ == limit) break;
     frame.rois.push_back(rects[i]);
     frame.sides.push_back(candidates[i].side);
   }
 }
 
+// The pose-assisted mode's run budget (hands.h): how many new-hand tries still fit in max_num_hands
+// landmark runs after the tracked hands' runs and the fallbacks of those the tracked runs lost.
+size_t new_hand_budget(const FrameRois& frame, const TrackedHandRuns& tracked_runs, size_t max_hands) {
+  size_t runs = frame.tracked_count;
+  for (size_t i = 0; i < frame.tracked_count && i < tracked_runs.results.size(); ++i) {
+    if (!tracked_runs.results[i] && i < frame.fallbacks.size() && frame.fallbacks[i]) ++runs;
+  }
+  return runs < max_hands ? max_hands - runs : 0;
+}
+
 FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
-                     const HandOptions& options, std::span<const vision::Landmark> pose, HandTiming* timing) {
+                     const HandOptions& options, const TrackedHandRuns& tracked_runs,
+                     std::span<const vision::Landmark> pose, HandTiming* timing) {
   const size_t max_hands = static_cast<size_t>(options.max_num_hands);
   const vision::ImageSize size{image.width, image.height};
   FrameRois frame;
@@ -143,7 +157,8 @@ FrameRois frame_rois(const vision::Image& image, const HandState& state, HandRun
       frame.rois = associate_hand_rects(frame.rois, palm_rois(image, runtimes, options, timing), options.min_tracking_iou);
       frame.sides.resize(frame.rois.size());
     } else {
-      add_new_hand_rois(pose_candidates, options.min_tracking_iou, frame);
+      add_new_hand_rois(pose_candidates, options.min_tracking_iou,
+                        new_hand_budget(frame, tracked_runs, max_hands), frame);
     }
   }
   if (frame.rois.size() > max_hands) {
@@ -333,7 +348,7 @@ std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us,
   check_runs_belong(tracked_runs, state, options);
   add_timing(tracked_runs.timing, timing);
   const vision::ImageSize size{image.width, image.height};
-  const FrameRois frame = frame_rois(image, state, runtimes, options, pose_landmarks, timing);
+  const FrameRois frame = frame_rois(image, state, runtimes, options, tracked_runs, pose_landmarks, timing);
   int64_t next_id = state.next_id;
   Attempts attempts = present_hands(image, frame, state, runtimes, options, tracked_runs, timing, next_id);
   const std::vector<Candidate> kept = without_duplicates(std::move(attempts.present), size);

@@ -62,6 +62,13 @@ namespace posestream::hands {
 //     frame the landmark model runs once more on the pose ROI, and the hand keeps its place and id.
 //   - The other pose ROIs go through the same association as palm ROIs (a tracked ROI wins) while fewer
 //     than max_num_hands hands are tracked.
+//   - The run budget (ours): new-hand tries only fill the frame's landmark runs up to max_num_hands,
+//     counting the tracked hands' runs and the fallbacks of those tracking lost this frame (fallbacks
+//     always run). A due wrist left out is not counted as tried and stays due for the next frame. Why:
+//     on two cores a frame with a third landmark run (tracked hand, its fallback, a try at the other
+//     wrist) took ~60 ms against ~28 for most frames, and set the stream's p99 latency; postponing a
+//     try by one frame costs at most one frame's delay in finding a hand the backoff might hold back
+//     pose_wrist_retry_frames frames anyway.
 // In static_image_mode the pose ROIs are the only ROIs. On the golden sequence this finds the hand in all
 // 60 frames (MediaPipe: 28 with lite, 42 with full) without one palm detector run.
 //

@@ -9,7 +9,10 @@
 #include <span>
 #include <string>
 
+#include "hands/hand_association.h"
+#include "hands/wrist_retry.h"
 #include "hands_golden_support.h"
+#include "vision/rects.h"
 
 namespace posestream::hands {
 namespace {
@@ -184,6 +187,46 @@ TEST(HandsWristRetryAppearing, AHandComingIntoViewIsFoundWithinPoseWristRetryFra
     // Two empty wrists tried every frame would cost 2 runs a frame.
     EXPECT_LT(runs_before, appears) << "appears on frame " << appears;
   }
+}
+
+// The run budget: a tracked hand lost this frame (its fallback runs) and a due empty wrist would make
+// three landmark runs; the wrist's try waits for the next frame, which then runs it. The tracked ROI is
+// made to lose the hand: a sliver, 2% of the image, around the pose's hand centre (so the pose ROI there
+// is its fallback). Both premises are checked: the fallback runs, and the other wrist is due and tried.
+TEST(HandsRunBudget, ANewHandTryWaitsForAFrameWithoutAFallback) {
+  const HandModel variant = HandModel::full;
+  const GoldenSequence sequence = load_sequence(variant);
+  if (sequence.frames.empty()) GTEST_SKIP() << "sequence frames not found in ../shared/golden/sequences";
+  const HandOptions options = video_options(variant, HandOptions{}.pose_wrist_retry_frames);
+  HandRuntimes runtimes(testing::shared_models(variant));
+  const vision::ImageSize size{sequence.frames[0].width, sequence.frames[0].height};
+  const std::vector<vision::Landmark> pose = testing::pose_landmarks_of(sequence.pose.frames[0]);
+  const std::vector<PoseHandRoi> pose_rois = hand_rois_from_pose(pose, size);
+  ASSERT_EQ(pose_rois.size(), 2u) << "premise: both wrists in view";
+  // The raised hand's pose ROI is the one holding the reference hand's wrist.
+  const vision::Landmark& wrist = sequence.reference[0].landmarks[0];
+  const size_t raised = rect_contains(pose_rois[0].roi, {wrist.x, wrist.y}, size) ? 0 : 1;
+  ASSERT_TRUE(rect_contains(pose_rois[raised].roi, {wrist.x, wrist.y}, size));
+  const vision::HandSide resting = pose_rois[1 - raised].side;
+
+  HandState state;
+  vision::NormalizedRect sliver = pose_rois[raised].roi;
+  sliver.width = sliver.height = 0.02f;
+  state.tracked.push_back({1, sliver});
+  state.next_id = 2;
+  HandTiming first;
+  std::vector<Hand> hands = track_hands(sequence.frames[0], 0, state, runtimes, options, pose, &first);
+  EXPECT_EQ(first.fallback_runs, 1) << "premise: the sliver loses the hand";
+  EXPECT_EQ(first.landmark_runs, 2) << "tracked run and fallback only";
+  EXPECT_TRUE(finds(hands, sequence.reference[0]));
+  EXPECT_EQ(state.wrists[wrist_index(resting)].empty_attempts, 0) << "not tried, so not backed off";
+
+  HandTiming second;
+  hands = track_hands(sequence.frames[1], 33'333, state, runtimes, options,
+                      testing::pose_landmarks_of(sequence.pose.frames[1]), &second);
+  EXPECT_EQ(second.fallback_runs, 0);
+  EXPECT_EQ(second.landmark_runs, 2) << "tracked run and the waiting wrist's try";
+  EXPECT_EQ(state.wrists[wrist_index(resting)].empty_attempts, 1) << "premise: MediaPipe finds no hand there";
 }
 
 std::string variant_case_name(const ::testing::TestParamInfo<HandModel>& param) {
