@@ -157,7 +157,8 @@ std::vector<hands::Hand> run_pose_and_hands(const vision::Image& image, std::int
         [&] { pose = run_pose(image, timestamp_us, state, runtimes.concurrent_pose(), sample); },
         [&] {
           const Clock::time_point start = Clock::now();
-          tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes.concurrent_hands(), options);
+          tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes.concurrent_hands(), options,
+                                                  stream::kTrackedHandRunsBesidePose);
           tracked_ms = milliseconds_since(start);
         });
   } else {

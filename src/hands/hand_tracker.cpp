@@ -312,21 +312,31 @@ void add_timing(const HandTiming& part, HandTiming* total) {
 // A caller's slip, not bad input: runs of another frame would silently pair hands with the wrong ROIs.
 void check_runs_belong(const TrackedHandRuns& runs, const HandState& state, const HandOptions& options) {
   const size_t expected = tracked_roi_count(state, options);
-  if (runs.frame != state.frame || runs.results.size() != expected) {
+  if (runs.frame != state.frame || runs.results.size() > expected) {
     throw HandError("hands: tracked runs of frame " + std::to_string(runs.frame) + " (" +
                     std::to_string(runs.results.size()) + " ROIs) given for frame " + std::to_string(state.frame) +
                     " (" + std::to_string(expected) + " ROIs)");
   }
 }
 
+// Appends the results of the tracked ROIs `runs` does not hold yet.
+void complete_tracked_runs(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
+                           const HandOptions& options, TrackedHandRuns& runs) {
+  const size_t count = tracked_roi_count(state, options);
+  while (runs.results.size() < count) {
+    const vision::NormalizedRect& roi = state.tracked[runs.results.size()].roi;
+    runs.results.push_back(present_hand(image, roi, runtimes, options, &runs.timing));
+  }
+}
+
 }  // namespace
 
 TrackedHandRuns run_tracked_hands(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
-                                  const HandOptions& options) {
+                                  const HandOptions& options, size_t max_runs) {
   validate(image, options, {}, runtimes);
   TrackedHandRuns runs;
   runs.frame = state.frame;
-  const size_t count = tracked_roi_count(state, options);
+  const size_t count = std::min(tracked_roi_count(state, options), max_runs);
   for (size_t i = 0; i < count; ++i) {
     runs.results.push_back(present_hand(image, state.tracked[i].roi, runtimes, options, &runs.timing));
   }
@@ -346,6 +356,7 @@ std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us,
                                std::span<const vision::Landmark> pose_landmarks, HandTiming* timing) {
   validate(image, options, pose_landmarks, runtimes);
   check_runs_belong(tracked_runs, state, options);
+  complete_tracked_runs(image, state, runtimes, options, tracked_runs);
   add_timing(tracked_runs.timing, timing);
   const vision::ImageSize size{image.width, image.height};
   const FrameRois frame = frame_rois(image, state, runtimes, options, tracked_runs, pose_landmarks, timing);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -187,20 +188,22 @@ struct HandTiming {
 // other runtimes) and hand it to finish_hands. A plain value, valid only for the state it came from.
 struct TrackedHandRuns {
   // One per tracked ROI the frame runs (state.tracked, clipped to max_num_hands; none in
-  // static_image_mode), in order: the model's result, or nullopt if the hand flag did not pass.
+  // static_image_mode), in order, or only the first few (finish_hands runs the rest): the model's result,
+  // or nullopt if the hand flag did not pass.
   std::vector<std::optional<HandLandmarksResult>> results;
   HandTiming timing;   // These runs' share; finish_hands adds it into its `timing`.
   int64_t frame = -1;  // HandState::frame when they ran: finish_hands refuses runs of another frame.
 };
 
-// Runs the landmark model on each tracked ROI of `state` (does not change `state`). Throws HandError
-// (an invalid image or options, runtimes of the other variant) or engine::ModelError.
+// Runs the landmark model on the tracked ROIs of `state`, the first `max_runs` of them at most (does not
+// change `state`). Throws HandError (an invalid image or options, runtimes of the other variant) or
+// engine::ModelError.
 TrackedHandRuns run_tracked_hands(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
-                                  const HandOptions& options);
+                                  const HandOptions& options, size_t max_runs = SIZE_MAX);
 
-// The rest of track_hands after run_tracked_hands(image, state, runtimes, options) gave `tracked_runs`
-// for this very state: palm or pose ROIs, fallbacks, association, deduplication, smoothing, the state
-// update. Same results as track_hands; same errors, plus HandError for runs of another frame.
+// The rest of track_hands after run_tracked_hands(image, state, runtimes, options, ...) gave `tracked_runs`
+// for this very state: the tracked ROIs it left out, palm or pose ROIs, fallbacks, association,
+// deduplication, smoothing, the state update. Same results as track_hands; same errors, plus HandError for runs of another frame.
 std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
                                HandRuntimes& runtimes, const HandOptions& options, TrackedHandRuns tracked_runs,
                                std::span<const vision::Landmark> pose_landmarks = {}, HandTiming* timing = nullptr);

@@ -204,9 +204,9 @@ void FramePipeline::track_hands(const vision::Image& image, std::int64_t timesta
   result.timing.hand_landmark_runs = timing.landmark_runs;
 }
 
-// The pose here, the tracked hands' landmark runs (which need no pose) on the helper thread, both on
-// one-thread runtimes, then the rest of the hands stage on the configured ones: its landmark runs (new
-// hands at the pose's wrists, fallbacks) can have the pool again. The runtimes are created first, on
+// The pose here, the first tracked hand's landmark run (which needs no pose) on the helper thread, both
+// on one-thread runtimes, then the rest of the hands stage on the configured ones: its landmark runs
+// (other tracked hands, new hands at the pose's wrists, fallbacks) can have the pool again. The runtimes are created first, on
 // this thread: the maps are not shared.
 void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                                        FrameResult& result) {
@@ -220,7 +220,8 @@ void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t 
   helper_->run_alongside([&] { track_pose(image, timestamp_us, state, result, Threading::one_thread); },
                          [&] {
                            const SteadyClock::time_point start = SteadyClock::now();
-                           tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes, options);
+                           tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes, options,
+                                                                  kTrackedHandRunsBesidePose);
                            tracked_ms = milliseconds_since(start);
                          });
   result.timing.hands_ms = tracked_ms;

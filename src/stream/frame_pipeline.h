@@ -1,6 +1,7 @@
 // FramePipeline: runs one frame of one stream (decode -> pose -> pose-assisted hands) on one worker's runtimes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,6 +93,11 @@ struct FrameResult {
   bool ok() const noexcept { return error.empty(); }
 };
 
+// With PipelineOptions::concurrent_stages, how many tracked hands' landmark runs go beside the pose: one
+// run (~23 ms on one thread, pose full ~26) hides behind the pose; a second would make the helper twice
+// as long as the pose, so the other tracked hands run after it, on the pool.
+inline constexpr std::size_t kTrackedHandRunsBesidePose = 1;
+
 struct PipelineOptions {
   // Frames beyond these are refused before any pixel buffer is allocated (see vision/decode.h).
   vision::DecodeLimits decode_limits;
@@ -102,8 +108,9 @@ struct PipelineOptions {
   // operator (engine::ThreadPool). nullptr: none.
   std::shared_ptr<engine::ThreadPool> inference_pool;
   // Task parallelism: on a tracking frame with pose and hands (not static_image_mode, hands tracked
-  // from the previous frame) the pipeline's own helper thread runs the landmark model on the tracked
-  // hands' ROIs while the calling thread runs the pose; the rest of the hands stage follows the pose.
+  // from the previous frame) the pipeline's own helper thread runs the landmark model on the first
+  // tracked hand's ROI (kTrackedHandRunsBesidePose) while the calling thread runs the pose; the rest of
+  // the hands stage follows the pose.
   // Same results as without. The two overlapping parts run on runtimes of one thread each (a second set
   // of them if inference_pool is given, since the pool's runtimes would take turns operator by operator:
   // 53 MB resident more for pose full + hands full); the rest of those frames, and the other frames, run

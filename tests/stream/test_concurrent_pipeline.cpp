@@ -151,6 +151,28 @@ INSTANTIATE_TEST_SUITE_P(Configs, ConcurrentPipeline,
                            return std::string(param_info.param.name);
                          });
 
+// Two tracked hands: the first runs beside the pose, the second after it (kTrackedHandRunsBesidePose);
+// the results are still the sequential ones. The second ROI is the first mirrored across the image.
+TEST(ConcurrentPipeline, ASecondTrackedHandRunsAfterThePoseWithTheSameResults) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  FramePipeline sequential = make_pipeline(false);
+  FramePipeline concurrent = make_pipeline(true);
+  StreamState sequential_state;
+  ASSERT_TRUE(sequential.run(frames[0], 0, sequential_state).ok());
+  ASSERT_EQ(sequential_state.hands.tracked.size(), 1u) << "premise: the first frame tracks one hand";
+  hands::HandState::TrackedHand mirrored = sequential_state.hands.tracked[0];
+  mirrored.id = sequential_state.hands.next_id++;
+  mirrored.roi.x_center = 1.0f - mirrored.roi.x_center;
+  sequential_state.hands.tracked.push_back(mirrored);
+  StreamState concurrent_state = sequential_state;
+  const FrameResult expected = sequential.run(frames[1], kFrameIntervalUs, sequential_state);
+  const FrameResult result = concurrent.run(frames[1], kFrameIntervalUs, concurrent_state);
+  expect_same(expected, result, "frame 1");
+  EXPECT_TRUE(result.timing.concurrent);
+  EXPECT_GE(result.timing.hand_landmark_runs, 2);
+}
+
 // An exception in the helper thread's task (here the hands stage refusing an option that only it reads)
 // is the frame's error, the pose with it; the stream and the pipeline go on.
 TEST(ConcurrentPipeline, AnErrorInTheHandsTaskIsTheFramesError) {
