@@ -163,6 +163,12 @@ struct HandState {
   std::array<WristRetry, 2> wrists;  // Indexed by vision::HandSide: left, right.
 
   void reset() { *this = HandState{}; }
+  // Forgets the tracked hands (and their smoothers); the next call finds hands anew. The call count and
+  // the wrists' backoff stay.
+  void drop_tracked() {
+    tracked.clear();
+    smoothers.clear();
+  }
 };
 
 struct Hand {

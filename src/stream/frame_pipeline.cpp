@@ -155,12 +155,26 @@ FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestam
 void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                           FrameResult& result) {
   const StreamConfig& config = state.config;
+  drop_stale_hand_tracking(timestamp_us, state);
+  state.last_timestamp_us = timestamp_us;
   if (runs_concurrently(state)) {
     track_concurrently(image, timestamp_us, state, result);
     return;
   }
   if (config.pose) track_pose(image, timestamp_us, state, result, Threading::configured);
   if (config.hands) track_hands(image, timestamp_us, state, result, Threading::configured, std::nullopt);
+}
+
+// PipelineOptions::max_hand_tracking_gap_ms. Before the frame, so that the concurrent path (whose tracked
+// runs start before the pose) and the sequential one decide alike.
+void FramePipeline::drop_stale_hand_tracking(std::int64_t timestamp_us, StreamState& state) const {
+  const StreamConfig& config = state.config;
+  const double max_gap_us = options_.max_hand_tracking_gap_ms * 1000.0;
+  if (max_gap_us <= 0 || !state.last_timestamp_us || !config.pose || !config.hands || !config.hands_from_pose ||
+      config.static_image_mode) {
+    return;
+  }
+  if (static_cast<double>(timestamp_us - *state.last_timestamp_us) > max_gap_us) state.hands.drop_tracked();
 }
 
 // Only the tracked hands' landmark runs can go beside the pose: without them there is nothing to overlap.

@@ -54,10 +54,12 @@ struct StreamState {
   StreamConfig config;
   pose::PoseState pose;
   hands::HandState hands;
+  std::optional<std::int64_t> last_timestamp_us;  // Of the previous frame run, for the tracking gap.
 
   void reset_tracking() {
     pose.reset();
     hands.reset();
+    last_timestamp_us.reset();
   }
 };
 
@@ -116,6 +118,13 @@ struct PipelineOptions {
   // 53 MB resident more for pose full + hands full); the rest of those frames, and the other frames, run
   // as without. Needs threads_per_runtime 1.
   bool concurrent_stages = false;
+  // With hands placed from the pose (StreamConfig::hands_from_pose, tracking mode): after a longer gap
+  // between a stream's frames (frames superseded on a busy server, or a slow camera) the hands tracked
+  // from the last frame's landmarks are dropped rather than tried, and the pose's wrists find them
+  // again. The hand has usually left its old ROI by then: on the golden sequence taken every 9th frame
+  // (8 streams on 2 cores) the tracked ROI lost the hand in most frames, each costing a wasted landmark
+  // run before the pose's ROI found it. 0: never (MediaPipe tracks across any gap).
+  double max_hand_tracking_gap_ms = 100;
 };
 
 // Per worker thread; not thread-safe. Owns the runtimes, created on first use and kept: creating one
@@ -147,6 +156,7 @@ class FramePipeline {
   hands::HandRuntimes& hand_runtimes(hands::HandModel variant, Threading threading);
   bool on_pool(Threading threading) const { return options_.inference_pool && threading == Threading::configured; }
   bool runs_concurrently(const StreamState& state) const;
+  void drop_stale_hand_tracking(std::int64_t timestamp_us, StreamState& state) const;
   void track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
   void track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result,
                   Threading threading);

@@ -1,4 +1,5 @@
-// FramePipeline with concurrent_stages against the sequential pipeline on a golden sequence: same results.
+// FramePipeline on the golden sequence: concurrent_stages against the sequential pipeline (same results),
+// and the hands' tracking gap.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -6,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
@@ -171,6 +173,57 @@ TEST(ConcurrentPipeline, ASecondTrackedHandRunsAfterThePoseWithTheSameResults) {
   expect_same(expected, result, "frame 1");
   EXPECT_TRUE(result.timing.concurrent);
   EXPECT_GE(result.timing.hand_landmark_runs, 2);
+}
+
+// PipelineOptions::max_hand_tracking_gap_ms: the sequence taken every 9th frame, 300 ms apart (what each
+// of 8 streams gets from 2 cores), looped three times. Dropping the tracked hands after the gap finds
+// the hand in as many frames as tracking across it, in fewer landmark runs (the old ROI mostly lost it,
+// and the pose's ROI then ran as its fallback).
+TEST(FramePipelineTrackingGap, AfterAGapThePoseFindsTheHandInFewerRuns) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  struct Tally {
+    int landmark_runs = 0;
+    int frames_with_hand = 0;
+  };
+  auto run_sparse = [&](double max_gap_ms) {
+    PipelineOptions options;
+    options.max_hand_tracking_gap_ms = max_gap_ms;
+    FramePipeline pipeline(shared_library(), options);
+    StreamState state;
+    Tally tally;
+    for (int k = 0; k < 3 * kSequenceFrames / 9; ++k) {
+      const FrameResult result = pipeline.run(frames[(9 * k) % kSequenceFrames], k * 9 * kFrameIntervalUs, state);
+      EXPECT_TRUE(result.ok()) << result.error;
+      tally.landmark_runs += result.timing.hand_landmark_runs;
+      tally.frames_with_hand += result.hands.empty() ? 0 : 1;
+    }
+    return tally;
+  };
+  const Tally dropped = run_sparse(PipelineOptions{}.max_hand_tracking_gap_ms);
+  const Tally tracked = run_sparse(0);
+  std::cout << "[gap] every 9th frame: tracking dropped after the gap: " << dropped.landmark_runs
+            << " landmark runs, hand in " << dropped.frames_with_hand << " frames; tracked across it: "
+            << tracked.landmark_runs << " runs, hand in " << tracked.frames_with_hand << " frames\n";
+  EXPECT_LT(dropped.landmark_runs, tracked.landmark_runs);
+  EXPECT_GE(dropped.frames_with_hand, tracked.frames_with_hand);
+}
+
+// Below the gap nothing changes: the sequence at 30 FPS tracks the hand from frame to frame.
+TEST(FramePipelineTrackingGap, FramesWithinTheGapKeepTracking) {
+  const std::vector<std::vector<std::uint8_t>> frames = read_sequence();
+  if (frames.empty()) GTEST_SKIP() << "golden sequence not found in " << sequence_dir();
+  FramePipeline pipeline(shared_library());
+  StreamState state;
+  ASSERT_TRUE(pipeline.run(frames[0], 0, state).ok());
+  ASSERT_FALSE(state.hands.tracked.empty());
+  const std::int64_t first_id = state.hands.tracked[0].id;
+  ASSERT_TRUE(pipeline.run(frames[1], 3 * kFrameIntervalUs, state).ok());  // 100 ms: not more than the gap.
+  ASSERT_FALSE(state.hands.tracked.empty());
+  EXPECT_EQ(state.hands.tracked[0].id, first_id) << "the hand was found anew, not tracked";
+  ASSERT_TRUE(pipeline.run(frames[2], 7 * kFrameIntervalUs, state).ok());  // 133 ms later: dropped, found anew.
+  ASSERT_FALSE(state.hands.tracked.empty());
+  EXPECT_NE(state.hands.tracked[0].id, first_id);
 }
 
 // An exception in the helper thread's task (here the hands stage refusing an option that only it reads)
