@@ -1,10 +1,11 @@
 // LoadStream: connect, pace PSF1 frames like a camera (optionally shuffled and lossy), check the answers.
 #include "app/load_client.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
 
 namespace posestream::app {
 namespace {
@@ -166,8 +167,14 @@ void LoadStream::send_frame(std::uint64_t sequence) {
   const std::string& frame = frames_[sequence % frames_.size()];
   std::string scrambled;
   if (plan_.garbage > 0 && std::uniform_real_distribution<double>(0, 1)(random_) < plan_.garbage) {
+    // Eight bytes a draw: a byte a draw made this generator a quarter of the load tool's CPU, taken
+    // from the server it shares the cores with.
     scrambled.resize(frame.size());
-    for (char& byte : scrambled) byte = static_cast<char>(random_());
+    std::mt19937_64 bytes(random_());
+    for (std::size_t at = 0; at < scrambled.size(); at += sizeof(std::uint64_t)) {
+      const std::uint64_t draw = bytes();
+      std::memcpy(scrambled.data() + at, &draw, std::min(sizeof draw, scrambled.size() - at));
+    }
   }
   const std::string& image = scrambled.empty() ? frame : scrambled;
   std::string message = "PSF1";
