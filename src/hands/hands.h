@@ -207,9 +207,10 @@ struct TrackedHandRuns {
 TrackedHandRuns run_tracked_hands(const vision::Image& image, const HandState& state, HandRuntimes& runtimes,
                                   const HandOptions& options, size_t max_runs = SIZE_MAX);
 
-// The rest of track_hands after run_tracked_hands(image, state, runtimes, options, ...) gave `tracked_runs`
-// for this very state: the tracked ROIs it left out, palm or pose ROIs, fallbacks, association,
-// deduplication, smoothing, the state update. Same results as track_hands; same errors, plus HandError for runs of another frame.
+// The rest of track_hands after run_tracked_hands(image, state, runtimes, options, ...) gave
+// `tracked_runs` for this very state: the tracked ROIs it left out, palm or pose ROIs, fallbacks,
+// association, deduplication, smoothing, the state update. Same results as track_hands; same errors,
+// plus HandError for runs of another frame.
 std::vector<Hand> finish_hands(const vision::Image& image, int64_t timestamp_us, HandState& state,
                                HandRuntimes& runtimes, const HandOptions& options, TrackedHandRuns tracked_runs,
                                std::span<const vision::Landmark> pose_landmarks = {}, HandTiming* timing = nullptr);

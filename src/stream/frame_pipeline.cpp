@@ -220,8 +220,8 @@ void FramePipeline::track_hands(const vision::Image& image, std::int64_t timesta
 
 // The pose here, the first tracked hand's landmark run (which needs no pose) on the helper thread, both
 // on one-thread runtimes, then the rest of the hands stage on the configured ones: its landmark runs
-// (other tracked hands, new hands at the pose's wrists, fallbacks) can have the pool again. The runtimes are created first, on
-// this thread: the maps are not shared.
+// (other tracked hands, new hands at the pose's wrists, fallbacks) can have the pool again. The
+// runtimes are created first, on this thread: the maps are not shared.
 void FramePipeline::track_concurrently(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
                                        FrameResult& result) {
   const StreamConfig& config = state.config;
