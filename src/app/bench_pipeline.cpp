@@ -19,7 +19,6 @@
 #include "app/commands.h"
 #include "app/pipeline_flags.h"
 #include "engine/engine.h"
-#include "engine/helper_thread.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
 #include "vision/decode.h"
@@ -72,19 +71,6 @@ struct Sample {
   }
 };
 
-struct Runtimes {
-  pose::PoseRuntimes pose;
-  hands::HandRuntimes hands;
-  std::unique_ptr<engine::HelperThread> helper;  // With --concurrent only.
-  // With --concurrent and a pool: the one-thread runtimes of the two overlapping parts (as
-  // FramePipeline's); nullptr: `pose` and `hands` are one-thread already.
-  std::unique_ptr<pose::PoseRuntimes> pose_beside;
-  std::unique_ptr<hands::HandRuntimes> hands_beside;
-
-  pose::PoseRuntimes& concurrent_pose() { return pose_beside ? *pose_beside : pose; }
-  hands::HandRuntimes& concurrent_hands() { return hands_beside ? *hands_beside : hands; }
-};
-
 double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -124,92 +110,47 @@ std::filesystem::path default_image(const std::filesystem::path& models_dir) {
                            " is not beside the models directory " + models_dir.string() + "; pass --image FILE");
 }
 
-// The pose stage into `sample` (its detector/landmarks/smoothing split, which FrameTiming lacks).
-std::optional<pose::Pose> run_pose(const vision::Image& image, std::int64_t timestamp_us, stream::StreamState& state,
-                                   pose::PoseRuntimes& runtimes, Sample& sample) {
-  sample.landmarks_ran = !state.config.static_image_mode && state.pose.previous_roi.has_value();
-  pose::PoseTiming timing;
-  std::optional<pose::Pose> pose =
-      pose::track_pose(image, timestamp_us, state.pose, runtimes, stream::pose_options(state.config), &timing);
-  sample.pose_detector = timing.detector_ms;
-  sample.pose_landmarks = timing.landmarks_ms;
-  sample.smoothing = timing.smoothing_ms;
-  sample.detector_ran = timing.detector_ran;
-  // The landmark model ran if there was a ROI; a detection whose landmarks then fail the presence
-  // test is not seen here, which can only undercount invocations (overstate the overhead).
-  sample.landmarks_ran = sample.landmarks_ran || pose.has_value();
-  sample.pose_found = pose.has_value();
-  return pose;
-}
-
-// The hands stage, sequential or (with a helper, on a tracking frame with hands tracked) as
-// FramePipeline's concurrent_stages: the tracked hands' landmark runs beside the pose, then the rest.
-// sample.hands is the hands stage's own time, which overlaps the pose's when concurrent.
-std::vector<hands::Hand> run_pose_and_hands(const vision::Image& image, std::int64_t timestamp_us,
-                                            stream::StreamState& state, Runtimes& runtimes, Sample& sample,
-                                            hands::HandTiming& timing) {
-  const hands::HandOptions options = stream::hand_options(state.config);
-  std::optional<hands::TrackedHandRuns> tracked_runs;
-  std::optional<pose::Pose> pose;
-  double tracked_ms = 0;
-  if (runtimes.helper != nullptr && !state.config.static_image_mode && !state.hands.tracked.empty()) {
-    runtimes.helper->run_alongside(
-        [&] { pose = run_pose(image, timestamp_us, state, runtimes.concurrent_pose(), sample); },
-        [&] {
-          const Clock::time_point start = Clock::now();
-          tracked_runs = hands::run_tracked_hands(image, state.hands, runtimes.concurrent_hands(), options,
-                                                  stream::kTrackedHandRunsBesidePose);
-          tracked_ms = milliseconds_since(start);
-        });
-  } else {
-    pose = run_pose(image, timestamp_us, state, runtimes.pose, sample);
-  }
-  const Clock::time_point hands_start = Clock::now();
-  std::span<const vision::Landmark> pose_landmarks;
-  if (pose) pose_landmarks = pose->landmarks;
-  std::vector<hands::Hand> hands =
-      tracked_runs ? hands::finish_hands(image, timestamp_us, state.hands, runtimes.hands, options,
-                                         std::move(*tracked_runs), pose_landmarks, &timing)
-                   : hands::track_hands(image, timestamp_us, state.hands, runtimes.hands, options, pose_landmarks,
-                                        &timing);
-  sample.hands = tracked_ms + milliseconds_since(hands_start);
-  return hands;
-}
-
-// The pipeline's stages as FramePipeline::track runs them (pose, then hands placed by the pose's
-// wrists), called directly for the pose's detector/landmarks/smoothing split that FrameTiming lacks.
+// One frame through the server's FramePipeline, with the pose's detector/landmarks/smoothing split.
 Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_us, stream::StreamState& state,
-                 Runtimes& runtimes) {
+                 stream::FramePipeline& pipeline) {
   Sample sample;
+  // The landmark model runs on a ROI tracked from the last frame, or after the detector found a pose; a
+  // detection whose landmarks then fail the presence test is not seen here, which can only undercount
+  // invocations (overstate the overhead).
+  const bool tracked_roi = !state.config.static_image_mode && state.pose.previous_roi.has_value();
   const double start_cpu = thread_cpu_ms();
   const double start_process_cpu = process_cpu_ms();
-  const Clock::time_point start = Clock::now();
-  const vision::DecodeResult decoded = vision::decode_image(bytes);
-  if (!decoded.ok()) throw std::runtime_error("bench pipeline: decode: " + decoded.error);
-  sample.decode = milliseconds_since(start);
-  hands::HandTiming hand_timing;
-  const std::vector<hands::Hand> hands =
-      run_pose_and_hands(decoded.image, timestamp_us, state, runtimes, sample, hand_timing);
-  sample.total = milliseconds_since(start);
+  const stream::FrameResult result = pipeline.run(bytes, timestamp_us, state);
   sample.total_cpu = thread_cpu_ms() - start_cpu;
   sample.total_process_cpu = process_cpu_ms() - start_process_cpu;
-  sample.palm_runs = hand_timing.palm_detector_runs;
-  sample.hand_landmark_runs = hand_timing.landmark_runs;
-  sample.hands_found = hands.size();
+  if (!result.ok()) throw std::runtime_error("bench pipeline: " + result.error);
+  const stream::FrameTiming& timing = result.timing;
+  sample.decode = timing.decode_ms;
+  sample.pose_detector = timing.pose_detector_ms;
+  sample.pose_landmarks = timing.pose_landmarks_ms;
+  sample.smoothing = timing.pose_smoothing_ms;
+  sample.hands = timing.hands_ms;
+  sample.total = timing.total_ms;
+  sample.detector_ran = timing.pose_detector_ran;
+  sample.landmarks_ran = tracked_roi || result.pose.has_value();
+  sample.palm_runs = timing.palm_detector_runs;
+  sample.hand_landmark_runs = timing.hand_landmark_runs;
+  sample.pose_found = result.pose.has_value();
+  sample.hands_found = result.hands.size();
   return sample;
 }
 
-std::vector<Sample> run_mode(bool static_image_mode, const std::vector<std::uint8_t>& bytes, Runtimes& runtimes,
-                             const BenchOptions& options) {
+std::vector<Sample> run_mode(bool static_image_mode, const std::vector<std::uint8_t>& bytes,
+                             stream::FramePipeline& pipeline, const BenchOptions& options) {
   stream::StreamState state;
   state.config.static_image_mode = static_image_mode;
   state.config.smoothing = !static_image_mode;
   std::int64_t timestamp_us = 0;
   for (int i = 0; i < options.warmup; ++i, timestamp_us += kFrameIntervalUs)
-    run_frame(bytes, timestamp_us, state, runtimes);
+    run_frame(bytes, timestamp_us, state, pipeline);
   std::vector<Sample> samples;
   for (int i = 0; i < options.runs; ++i, timestamp_us += kFrameIntervalUs) {
-    samples.push_back(run_frame(bytes, timestamp_us, state, runtimes));
+    samples.push_back(run_frame(bytes, timestamp_us, state, pipeline));
   }
   return samples;
 }
@@ -229,18 +170,18 @@ void invoke_medians(engine::Runtime& runtime, int runs, double& wall, double& cp
   cpu = median(std::move(cpu_times));
 }
 
-// The pose runtimes are the pipeline's own (their inputs still hold the last frame's crops); the hand
-// stages keep theirs private, so the hand models get runtimes of their own (all outputs, as they use).
+// Standalone invokes on runtimes of their own, like the pipeline's (same pool; the pose landmark model
+// without its segmentation head; the hand models with all outputs, as the hand stages use them).
 struct InvokeMedians {
   InvokeTimes wall;
   InvokeTimes cpu;
 };
 
-InvokeMedians measure_invokes(Runtimes& runtimes, stream::ModelLibrary& library, int runs,
-                              const std::shared_ptr<engine::ThreadPool>& pool) {
+InvokeMedians measure_invokes(stream::ModelLibrary& library, int runs, const std::shared_ptr<engine::ThreadPool>& pool) {
   InvokeMedians times;
-  invoke_medians(runtimes.pose.detector(), runs, times.wall.pose_detector, times.cpu.pose_detector);
-  invoke_medians(runtimes.pose.landmarks(), runs, times.wall.pose_landmarks, times.cpu.pose_landmarks);
+  pose::PoseRuntimes pose_runtimes(library.pose(pose::PoseModel::full), pool, false);
+  invoke_medians(pose_runtimes.detector(), runs, times.wall.pose_detector, times.cpu.pose_detector);
+  invoke_medians(pose_runtimes.landmarks(), runs, times.wall.pose_landmarks, times.cpu.pose_landmarks);
   const hands::HandModels hand_models = library.hands(hands::HandModel::full);
   engine::Runtime palm(hand_models.palm_detector, {.pool = pool});
   engine::Runtime landmarks(hand_models.landmarks, {.pool = pool});
@@ -329,23 +270,18 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
   const std::vector<std::uint8_t> bytes = read_input_file(image);
   const vision::HeaderResult header = vision::read_image_header(bytes);
   if (!header.ok()) throw std::runtime_error("bench pipeline: " + image.string() + ": " + header.error);
-  stream::ModelLibrary library(models_dir);
-  // One pool for every runtime, as the server's workers share one (nullptr: the calling thread only).
+  const auto library = std::make_shared<stream::ModelLibrary>(models_dir);
+  // One pool for every runtime, as the server's lone worker has (nullptr: the calling thread only).
   const std::shared_ptr<engine::ThreadPool> pool =
       options.threads > 1 ? std::make_shared<engine::ThreadPool>(static_cast<std::size_t>(options.threads)) : nullptr;
-  Runtimes runtimes{pose::PoseRuntimes(library.pose(pose::PoseModel::full), pool, false),
-                    hands::HandRuntimes(library.hands(hands::HandModel::full), pool)};
-  if (options.concurrent) {
-    runtimes.helper = std::make_unique<engine::HelperThread>();
-    if (pool) {
-      runtimes.pose_beside = std::make_unique<pose::PoseRuntimes>(library.pose(pose::PoseModel::full), 1, false);
-      runtimes.hands_beside = std::make_unique<hands::HandRuntimes>(library.hands(hands::HandModel::full), 1);
-    }
-  }
+  stream::PipelineOptions pipeline_options;
+  pipeline_options.inference_pool = pool;
+  pipeline_options.concurrent_stages = options.concurrent;
+  stream::FramePipeline pipeline(library, pipeline_options);
   const std::optional<double> load = load_average();
-  const std::vector<Sample> tracking = run_mode(false, bytes, runtimes, options);
-  const std::vector<Sample> still = run_mode(true, bytes, runtimes, options);
-  const InvokeMedians invoke = measure_invokes(runtimes, library, std::max(options.runs, 5), pool);
+  const std::vector<Sample> tracking = run_mode(false, bytes, pipeline, options);
+  const std::vector<Sample> still = run_mode(true, bytes, pipeline, options);
+  const InvokeMedians invoke = measure_invokes(*library, std::max(options.runs, 5), pool);
   return {{"image", {{"path", image.string()}, {"width", header.header.width}, {"height", header.header.height}}},
           {"pose", "full"},
           {"hands", "full"},

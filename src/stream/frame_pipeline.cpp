@@ -192,6 +192,9 @@ void FramePipeline::track_pose(const vision::Image& image, std::int64_t timestam
   pose::PoseTiming timing;
   result.pose = pose::track_pose(image, timestamp_us, state.pose, runtimes, pose_options(config), &timing);
   result.timing.pose_ms = milliseconds_since(start);
+  result.timing.pose_detector_ms = timing.detector_ms;
+  result.timing.pose_landmarks_ms = timing.landmarks_ms;
+  result.timing.pose_smoothing_ms = timing.smoothing_ms;
   result.timing.pose_detector_ran = timing.detector_ran;
 }
 

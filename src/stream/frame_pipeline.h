@@ -75,6 +75,10 @@ struct FrameTiming {
   double pose_ms = 0;
   double hands_ms = 0;
   double total_ms = 0;
+  // Parts of pose_ms: the detector (crop, invoke, decoding), the landmark model, the One Euro filters.
+  double pose_detector_ms = 0;
+  double pose_landmarks_ms = 0;
+  double pose_smoothing_ms = 0;
   bool pose_detector_ran = false;
   int palm_detector_runs = 0;
   int hand_landmark_runs = 0;
