@@ -53,21 +53,18 @@ struct InvokeTimes {
   double hand_landmarks = 0;
 };
 
-// One timed frame.
+// One timed frame: the pipeline's own timing, plus what the bench adds.
 struct Sample {
-  double decode = 0, pose_detector = 0, pose_landmarks = 0, hands = 0, smoothing = 0, total = 0;
+  stream::FrameTiming timing;
   double total_cpu = 0;  // The calling thread's CPU time: what the frame cost without the machine's other load.
   double total_process_cpu = 0;  // All threads' CPU time, the inference pool's included.
-  bool detector_ran = false;
   bool landmarks_ran = false;
-  int palm_runs = 0;
-  int hand_landmark_runs = 0;
   bool pose_found = false;
   std::size_t hands_found = 0;
 
   double invocations(const InvokeTimes& invoke) const {
-    return (detector_ran ? invoke.pose_detector : 0) + (landmarks_ran ? invoke.pose_landmarks : 0) +
-           palm_runs * invoke.palm_detector + hand_landmark_runs * invoke.hand_landmarks;
+    return (timing.pose_detector_ran ? invoke.pose_detector : 0) + (landmarks_ran ? invoke.pose_landmarks : 0) +
+           timing.palm_detector_runs * invoke.palm_detector + timing.hand_landmark_runs * invoke.hand_landmarks;
   }
 };
 
@@ -124,17 +121,8 @@ Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_
   sample.total_cpu = thread_cpu_ms() - start_cpu;
   sample.total_process_cpu = process_cpu_ms() - start_process_cpu;
   if (!result.ok()) throw std::runtime_error("bench pipeline: " + result.error);
-  const stream::FrameTiming& timing = result.timing;
-  sample.decode = timing.decode_ms;
-  sample.pose_detector = timing.pose_detector_ms;
-  sample.pose_landmarks = timing.pose_landmarks_ms;
-  sample.smoothing = timing.pose_smoothing_ms;
-  sample.hands = timing.hands_ms;
-  sample.total = timing.total_ms;
-  sample.detector_ran = timing.pose_detector_ran;
+  sample.timing = result.timing;
   sample.landmarks_ran = tracked_roi || result.pose.has_value();
-  sample.palm_runs = timing.palm_detector_runs;
-  sample.hand_landmark_runs = timing.hand_landmark_runs;
   sample.pose_found = result.pose.has_value();
   sample.hands_found = result.hands.size();
   return sample;
@@ -197,16 +185,18 @@ nlohmann::ordered_json invoke_json(const InvokeTimes& times) {
           {"hand_landmark_full", times.hand_landmarks}};
 }
 
-double median_of(const std::vector<Sample>& samples, double Sample::*field) {
-  std::vector<double> values;
-  for (const Sample& sample : samples) values.push_back(sample.*field);
-  return median(std::move(values));
-}
-
 double median_of(const std::vector<Sample>& samples, const std::function<double(const Sample&)>& value) {
   std::vector<double> values;
   for (const Sample& sample : samples) values.push_back(value(sample));
   return median(std::move(values));
+}
+
+double median_of(const std::vector<Sample>& samples, double Sample::*field) {
+  return median_of(samples, [field](const Sample& sample) { return sample.*field; });
+}
+
+double median_of(const std::vector<Sample>& samples, double stream::FrameTiming::*field) {
+  return median_of(samples, [field](const Sample& sample) { return sample.timing.*field; });
 }
 
 nlohmann::ordered_json ratio(double numerator, double denominator) {
@@ -218,10 +208,10 @@ nlohmann::ordered_json counts_json(const std::vector<Sample>& samples) {
   int detector = 0, landmarks = 0, palm = 0, hand_landmarks = 0, frames_with_pose = 0;
   std::size_t hands_found = 0;
   for (const Sample& sample : samples) {
-    detector += sample.detector_ran ? 1 : 0;
+    detector += sample.timing.pose_detector_ran ? 1 : 0;
     landmarks += sample.landmarks_ran ? 1 : 0;
-    palm += sample.palm_runs;
-    hand_landmarks += sample.hand_landmark_runs;
+    palm += sample.timing.palm_detector_runs;
+    hand_landmarks += sample.timing.hand_landmark_runs;
     frames_with_pose += sample.pose_found ? 1 : 0;
     hands_found += sample.hands_found;
   }
@@ -240,15 +230,16 @@ nlohmann::ordered_json mode_json(const std::vector<Sample>& samples, const Invok
   const double invocations = median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.wall); });
   const double invocations_cpu =
       median_of(samples, [&](const Sample& sample) { return sample.invocations(invoke.cpu); });
-  const double total = median_of(samples, &Sample::total);
-  const double without_decode = median_of(samples, [](const Sample& sample) { return sample.total - sample.decode; });
+  const double total = median_of(samples, &stream::FrameTiming::total_ms);
+  const double without_decode = median_of(
+      samples, [](const Sample& sample) { return sample.timing.total_ms - sample.timing.decode_ms; });
   nlohmann::ordered_json report = {
       {"median_ms",
-       {{"decode", median_of(samples, &Sample::decode)},
-        {"pose_detector", median_of(samples, &Sample::pose_detector)},
-        {"pose_landmarks", median_of(samples, &Sample::pose_landmarks)},
-        {"hands", median_of(samples, &Sample::hands)},
-        {"smoothing", median_of(samples, &Sample::smoothing)},
+       {{"decode", median_of(samples, &stream::FrameTiming::decode_ms)},
+        {"pose_detector", median_of(samples, &stream::FrameTiming::pose_detector_ms)},
+        {"pose_landmarks", median_of(samples, &stream::FrameTiming::pose_landmarks_ms)},
+        {"hands", median_of(samples, &stream::FrameTiming::hands_ms)},
+        {"smoothing", median_of(samples, &stream::FrameTiming::pose_smoothing_ms)},
         {"total", total}}},
       {"invocations_median_ms", invocations},
       {"overhead_ratio", ratio(total, invocations)},
