@@ -118,9 +118,10 @@ void add_new_hand_rois(std::span<const PoseHandRoi> candidates, float min_tracki
   }
   size_t added = 0;
   for (size_t i : associated_candidates(frame.rois, rects, min_tracking_iou)) {
-    if (added++ == limit) break;
+    if (added == limit) break;
     frame.rois.push_back(rects[i]);
     frame.sides.push_back(candidates[i].side);
+    ++added;
   }
 }
 
