@@ -50,6 +50,10 @@ class JpegEncoder {
   }
 }
 
+// Node.js 18 (Debian 12's, where the client's tests run) has EventTarget and Event but no CustomEvent.
+const DetailEvent = globalThis.CustomEvent ??
+  class extends Event { constructor(type, init = {}) { super(type, init); this.detail = init.detail ?? null; } };
+
 export class PoseStreamClient extends EventTarget {
   constructor(url, options = {}) {
     super();
@@ -147,7 +151,7 @@ export class PoseStreamClient extends EventTarget {
     this.totals = { sent: 0, results: 0, dropped: 0 };
   }
 
-  emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+  emit(type, detail) { this.dispatchEvent(new DetailEvent(type, { detail })); }
 
   setState(state, message) {
     this.state = state;
