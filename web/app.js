@@ -1,18 +1,20 @@
-// The demo page: camera -> posestream client -> overlay and HUD, with the settings form wired to the stream.
+// The demo page: camera -> posestream client -> view (image and skeleton) and HUD, with the settings form
+// wired to the stream and the view.
 import { connect } from "./posestream.js";
-import { Overlay } from "./overlay.js";
 import { Hud } from "./hud.js";
+import { StageView } from "./view.js";
 
 const page = {
   video: document.getElementById("camera"),
-  overlay: new Overlay(document.getElementById("overlay")),
+  view: null,  // A StageView once the client exists.
   hud: new Hud(document.getElementById("hud")),
   form: document.getElementById("controls"),
   status: document.getElementById("status"),
   message: document.getElementById("message"),
 };
 
-// What the page has seen, for people poking at it in the console and for the browser test.
+// What the page has seen, for people poking at it in the console and for the browser tests (which also
+// listen to the "posestream:drawn" event dispatched on window after each draw).
 const debug = { lastResult: null, results: 0, drawn: 0, lastDrawLatencyMs: null, errors: [], hellos: 0,
                 answersSinceHello: [] };
 globalThis.posestreamPage = debug;
@@ -80,6 +82,7 @@ function wireClient(client) {
     if (error.code === "disconnected") {
       showMessage(`${error.message}. Is \`posestream serve\` running? Retrying…`);
       debug.lastResult = null;
+      page.view.show(null);
     } else {
       showMessage(`server said ${error.code}: ${error.message}`);
     }
@@ -90,6 +93,7 @@ function wireClient(client) {
   });
   client.on("result", (result) => {
     debug.lastResult = result;
+    page.view.show(result);
     debug.results++;
     if (debug.answersSinceHello.length < 1000) debug.answersSinceHello.push(result.sequence);
   });
@@ -106,6 +110,7 @@ function wireForm(client) {
   page.form.addEventListener("change", (event) => {
     const name = event.target.name;
     if (name === "pose" || name === "hands" || name === "smoothing") client.configure(configOfForm());
+    else if (name === "view") page.view.setView(event.target.value);
     else client.setEncoding(encodingOfForm());
   });
   page.form.elements.quality.addEventListener("input", () => {
@@ -113,26 +118,11 @@ function wireForm(client) {
   });
 }
 
-// Draws the newest result once per display frame and measures capture -> drawn.
-function drawLoop() {
-  let drawnResult = null;
-  const frame = () => {
-    const result = debug.lastResult;
-    if (result === null) {
-      if (drawnResult !== null) page.overlay.clear();
-      drawnResult = null;
-    } else if (result !== drawnResult) {
-      page.overlay.draw(result);
-      drawnResult = result;
-      debug.drawn++;
-      if (result.captureMs !== undefined) {
-        debug.lastDrawLatencyMs = performance.now() - result.captureMs;
-        page.hud.drawn(debug.lastDrawLatencyMs);
-      }
-    }
-    requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame);
+// Counts each draw and tells the browser tests what was drawn where (canvas pixels of the pose's dots).
+function onDrawn(drawn) {
+  debug.drawn++;
+  if (drawn.latencyMs !== undefined) debug.lastDrawLatencyMs = drawn.latencyMs;
+  globalThis.dispatchEvent(new CustomEvent("posestream:drawn", { detail: drawn }));
 }
 
 async function main() {
@@ -147,9 +137,12 @@ async function main() {
   const client = connect(serverUrl(), { source: page.video, maxInFlight: 2, config: configOfForm(),
                                         ...encodingOfForm() });
   debug.client = client;
+  page.view = new StageView({ stage: document.getElementById("stage"), frameCanvas: document.getElementById("frame"),
+                              overlayCanvas: document.getElementById("overlay"), client, onDrawn });
+  page.view.setView(page.form.elements.view.value);
   wireClient(client);
   wireForm(client);
-  drawLoop();
+  page.view.start();
 }
 
 main();

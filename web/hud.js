@@ -1,4 +1,5 @@
-// The heads-up display: send and result rates, end-to-end latency, the server's stage timings, drops by reason.
+// The heads-up display: send and result rates, the latency of what is on screen and how far the skeleton
+// trails the image, the server's stage timings, drops by reason.
 
 const STAGES = ["queue", "decode", "pose", "hands", "total"];
 
@@ -10,8 +11,6 @@ export class Hud {
   // `root` holds elements with data-hud="<field>" that this fills in.
   constructor(root) {
     this.root = root;
-    this.drawLatencies = [];  // capture -> drawn, ms, since the last update
-    this.lastDrawLatencyMs = null;
   }
 
   field(name) { return this.root.querySelector(`[data-hud="${name}"]`); }
@@ -23,21 +22,16 @@ export class Hud {
     if (value !== undefined) element.dataset.value = String(value);
   }
 
-  // A result was drawn `latencyMs` after its frame was captured.
-  drawn(latencyMs) {
-    if (Number.isFinite(latencyMs)) this.drawLatencies.push(latencyMs);
-  }
+  setMs(name, value) { this.set(name, `${format(value, 0)} ms`, value); }
 
   // Called with each of the client's stats events (once a second).
   update(stats) {
     this.set("fps-sent", format(stats.sentFps), stats.sentFps);
     this.set("fps-received", format(stats.resultFps), stats.resultFps);
     this.set("in-flight", String(stats.inFlight), stats.inFlight);
-    const sorted = this.drawLatencies.sort((a, b) => a - b);
-    this.drawLatencies = [];
-    if (sorted.length > 0) this.lastDrawLatencyMs = sorted[Math.floor(sorted.length / 2)];
-    this.set("latency", `${format(this.lastDrawLatencyMs, 0)} ms`, this.lastDrawLatencyMs);
-    // A second without results keeps the last figures: a slow server still shows what it takes.
+    // A second without results or draws keeps the last figures: a slow server still shows what it takes.
+    if (stats.drawnLatencyMs !== null) this.setMs("latency", stats.drawnLatencyMs);
+    if (stats.skeletonLagMs !== null) this.setMs("skeleton-lag", stats.skeletonLagMs);
     if (stats.timingMs) {
       for (const stage of STAGES) this.set(`timing-${stage}`, `${format(stats.timingMs[stage])} ms`, stats.timingMs[stage]);
     }

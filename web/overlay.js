@@ -31,6 +31,7 @@ export class Overlay {
     this.canvas = canvas;
     this.context = canvas.getContext("2d");
     this.mirrored = mirrored;
+    this.posePoints = {};  // landmark index -> [x, y] canvas pixels of each pose dot drawn last
   }
 
   // Matches the canvas's pixels to its displayed size (sharp lines on high-DPI screens).
@@ -53,6 +54,7 @@ export class Overlay {
 
   clear() {
     this.fit();
+    this.posePoints = {};
     this.context.clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
@@ -75,6 +77,7 @@ export class Overlay {
       if (!visible(landmark)) return;
       const color = index === 0 ? CENTER_COLOR : index % 2 === 1 ? LEFT_COLOR : RIGHT_COLOR;
       this.dot(landmark, 5 * this.scale, color);
+      this.posePoints[index] = this.point(landmark);
     });
   }
 

@@ -1,15 +1,18 @@
 // posestream browser client: camera frames out as PSF1 binary messages, answers in as events (docs/CLIENT.md).
 // A dependency-free ES module; the protocol it speaks is docs/PROTOCOL.md.
 
+import { FrameWatcher, grabFrame, JpegEncoder } from "./capture.js";
 import { backoffMs, CreditLedger, encodeFrameHeader } from "./protocol.js";
+import { DrawTimes, median, RateWindow } from "./timing.js";
 
-export { backoffMs, CreditLedger, encodeFrameHeader };
+export { backoffMs, CreditLedger, DrawTimes, encodeFrameHeader };
 
 const DEFAULTS = {
   maxInFlight: 2,          // Frames sent and not yet answered; a slow server lowers the send rate.
   jpegQuality: 0.8,        // 0..1, as canvas.toBlob takes it.
   maxWidth: 640,           // Frames wider than this are scaled down before encoding (aspect kept).
   maxFps: 0,               // 0: as fast as the camera and the credits allow.
+  keepFrames: false,       // Keep each frame in flight as an ImageBitmap; its result carries it as `frame`.
   config: null,            // A protocol config ({pose, hands, smoothing, drop_policy}) sent after every hello.
   statsIntervalMs: 1000,
   answerTimeoutMs: 10000,  // A credit unanswered this long is freed (reported dropped "timeout"); a safety net only.
@@ -17,38 +20,6 @@ const DEFAULTS = {
   reconnectMaxMs: 8000,
   WebSocket: globalThis.WebSocket,  // Injectable for tests.
 };
-
-// Frames per second over a sliding window of event times (ms).
-class RateWindow {
-  constructor(windowMs) { this.windowMs = windowMs; this.times = []; }
-  add(now) { this.times.push(now); this.trim(now); }
-  trim(now) { while (this.times.length > 0 && this.times[0] < now - this.windowMs) this.times.shift(); }
-  rate(now) { this.trim(now); return (this.times.length * 1000) / this.windowMs; }
-}
-
-// Grabs the current video frame, scaled to at most maxWidth, as a JPEG Blob.
-class JpegEncoder {
-  constructor() { this.canvas = null; }
-  async encode(video, maxWidth, quality) {
-    const scale = Math.min(1, maxWidth / video.videoWidth);
-    const width = Math.max(1, Math.round(video.videoWidth * scale));
-    const height = Math.max(1, Math.round(video.videoHeight * scale));
-    const canvas = this.canvasOf(width, height);
-    canvas.getContext("2d").drawImage(video, 0, 0, width, height);
-    if (canvas.convertToBlob) return canvas.convertToBlob({ type: "image/jpeg", quality });
-    return new Promise((resolve, reject) => canvas.toBlob(
-        (blob) => (blob ? resolve(blob) : reject(new Error("canvas.toBlob gave no JPEG"))), "image/jpeg", quality));
-  }
-  canvasOf(width, height) {
-    if (!this.canvas) {
-      this.canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(width, height)
-                                                           : document.createElement("canvas");
-    }
-    if (this.canvas.width !== width) this.canvas.width = width;
-    if (this.canvas.height !== height) this.canvas.height = height;
-    return this.canvas;
-  }
-}
 
 // Node.js 18 (Debian 12's, where the client's tests run) has EventTarget and Event but no CustomEvent.
 const DetailEvent = globalThis.CustomEvent ??
@@ -74,10 +45,12 @@ export class PoseStreamClient extends EventTarget {
     this.attempt = 0;
     this.reconnects = 0;
     this.video = null;
+    this.watcher = null;
     this.freshFrame = false;  // The video has shown a frame not yet sent.
+    this.newestFrameCaptureMs = null;  // Capture time of the newest camera frame seen (what a live view shows).
+    this.shownFrame = null;  // The last result's frame; closed when the next result is emitted.
     this.resetCounters();
     this.reconnectTimer = null;
-    this.frameTimer = null;  // The frame poll, where there is no requestVideoFrameCallback.
     if (options.source) this.setSource(options.source);
     this.statsTimer = setInterval(() => this.emitStats(), this.options.statsIntervalMs);
     this.open();
@@ -101,20 +74,29 @@ export class PoseStreamClient extends EventTarget {
       source = video;
       polled = true;  // Not on the page: frame callbacks are not to be relied on.
     }
-    clearTimeout(this.frameTimer);
+    this.watcher?.stop();
     this.video = source;
     this.freshFrame = false;
-    this.watchFrames(source, polled);
+    this.watcher = source ? new FrameWatcher(source, polled, (captureMs) => this.onFrame(captureMs)) : null;
   }
+
+  // A new camera frame is on the video: mark it fresh and send it if a credit allows. Sent at most once.
+  onFrame(captureMs) {
+    if (this.state === "closed") return;
+    this.freshFrame = true;
+    this.newestFrameCaptureMs = captureMs;
+    this.pump();
+  }
+
   // Changes any of {pose, hands, smoothing, drop_policy}; remembered and re-sent after a reconnect.
   configure(changes) {
     Object.assign(this.config, changes);
     this.sendText({ type: "config", ...changes });
   }
 
-  // Client-side encoding: {jpegQuality, maxWidth, maxFps}.
+  // Client-side capture and encoding: {jpegQuality, maxWidth, maxFps, keepFrames}.
   setEncoding(changes) {
-    for (const key of ["jpegQuality", "maxWidth", "maxFps"]) {
+    for (const key of ["jpegQuality", "maxWidth", "maxFps", "keepFrames"]) {
       if (changes[key] !== undefined) this.options[key] = changes[key];
     }
   }
@@ -137,15 +119,25 @@ export class PoseStreamClient extends EventTarget {
     this.state = "closed";
     clearInterval(this.statsTimer);
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.frameTimer);
+    this.watcher?.stop();
     if (this.socket) this.socket.close(1000);
     this.forgetInFlight("closed");
+    this.shownFrame?.close();
+    this.shownFrame = null;
+  }
+
+  // The page drew `result` over an image captured at imageCaptureMs (default: the result's own frame, as
+  // a synchronised view shows it; a live view passes newestFrameCaptureMs). Sets result.drawnMs and
+  // result.imageCaptureMs, feeds the stats' drawnLatencyMs and skeletonLagMs; returns {latencyMs, lagMs}.
+  drawn(result, { imageCaptureMs = result.captureMs, drawnMs = performance.now() } = {}) {
+    return this.draws.record(result, imageCaptureMs, drawnMs);
   }
 
   resetCounters() {
     this.sent = new RateWindow(2000);
     this.received = new RateWindow(2000);
     this.latencies = [];  // capture -> answer, ms, since the last stats event
+    this.draws = new DrawTimes();  // what drawn() was told since the last stats event
     this.timings = [];    // timing_ms of results since the last stats event
     this.dropped = {};    // reason -> count, since construction
     this.totals = { sent: 0, results: 0, dropped: 0 };
@@ -206,20 +198,29 @@ export class PoseStreamClient extends EventTarget {
   onAnswer(message) {
     const now = performance.now();
     const freed = this.ledger.answer(message);
+    const info = message.type === "result" ? freed.find(([sequence]) => sequence === message.sequence)?.[1] : undefined;
+    closeFrames(freed, info?.frame);
     if (message.type === "result") {
-      const info = freed.find(([sequence]) => sequence === message.sequence)?.[1];
       this.received.add(now);
       this.totals.results++;
       if (message.timing_ms) this.timings.push(message.timing_ms);
       const captureMs = info?.captureMs;
       if (captureMs !== undefined) this.latencies.push(now - captureMs);
-      this.emit("result", { ...message, captureMs, receivedMs: now });
+      this.emitResult({ ...message, captureMs, receivedMs: now, frame: info?.frame ?? null });
     } else {
       const count = message.last_sequence !== undefined ? Math.max(1, freed.length) : 1;
       this.countDropped(message.reason, count);
       this.emit("dropped", message);
     }
     this.pump();
+  }
+
+  // A result's frame (an ImageBitmap, with keepFrames) stays open until the next result is emitted.
+  emitResult(result) {
+    const previous = this.shownFrame;
+    this.shownFrame = result.frame;
+    this.emit("result", result);
+    if (previous && previous !== result.frame) previous.close();
   }
 
   countDropped(reason, count) {
@@ -241,7 +242,9 @@ export class PoseStreamClient extends EventTarget {
 
   // Frames in flight on a closed connection will never be answered: report them dropped here.
   forgetInFlight(reason) {
-    for (const [sequence] of this.ledger.clear()) {
+    const forgotten = this.ledger.clear();
+    closeFrames(forgotten);
+    for (const [sequence] of forgotten) {
       this.countDropped(reason, 1);
       this.emit("dropped", { type: "dropped", sequence, reason, local: true });
     }
@@ -263,29 +266,13 @@ export class PoseStreamClient extends EventTarget {
     return true;
   }
 
-  // Marks each new video frame fresh and calls pump(): per presented frame where the browser has
-  // requestVideoFrameCallback, else at the camera's frame rate. A frame is sent at most once.
-  watchFrames(video, polled) {
-    if (!video) return;
-    const track = video.srcObject?.getVideoTracks?.()[0];
-    const intervalMs = 1000 / (track?.getSettings?.().frameRate || 30);
-    const useCallback = !polled && typeof video.requestVideoFrameCallback === "function";
-    const next = () => {
-      if (this.video !== video || this.state === "closed") return;
-      this.freshFrame = true;
-      this.pump();
-      if (useCallback) video.requestVideoFrameCallback(next);
-      else this.frameTimer = setTimeout(next, intervalMs);
-    };
-    if (useCallback) video.requestVideoFrameCallback(next);
-    else next();
-  }
-
   // Sends the current frame if a credit, the connection and the frame-rate cap allow.
   pump() {
     const video = this.video;
     const now = performance.now();
-    for (const [sequence] of this.ledger.expire(now - this.options.answerTimeoutMs)) {
+    const expired = this.ledger.expire(now - this.options.answerTimeoutMs);
+    closeFrames(expired);
+    for (const [sequence] of expired) {
       this.countDropped("timeout", 1);
       this.emit("dropped", { type: "dropped", sequence, reason: "timeout", local: true });
     }
@@ -297,38 +284,50 @@ export class PoseStreamClient extends EventTarget {
     this.sendFrame(video).catch((error) => this.emit("error", { code: "encode_failed", message: String(error) }));
   }
 
+  // Grabs the video's current frame (a copy kept with its credit, with keepFrames), encodes and sends it.
+  // Its capture time is that of the newest frame the watcher saw: the frame grabbed, or at worst one
+  // older, so the latency shown errs high, never low.
   async sendFrame(video) {
     this.encoding = true;
     this.freshFrame = false;
-    const captureMs = performance.now();
+    const captureMs = this.newestFrameCaptureMs ?? performance.now();
     const socket = this.socket;
+    let frame = null;
     try {
-      const jpeg = await this.encoder.encode(video, this.options.maxWidth, this.options.jpegQuality);
+      frame = await grabFrame(video, this.options.keepFrames);
+      const blob = await this.encoder.encode(frame, this.options.maxWidth, this.options.jpegQuality);
+      const jpeg = await blob.arrayBuffer();
       if (socket !== this.socket || socket.readyState !== 1) return;  // Closed while encoding.
       // Capture time on the page's clock, in microseconds, kept strictly increasing as the protocol asks.
       let timestamp = BigInt(Math.round((performance.timeOrigin + captureMs) * 1000));
       if (timestamp <= this.lastTimestampMicros) timestamp = this.lastTimestampMicros + 1n;
       this.lastTimestampMicros = timestamp;
       const sequence = this.sequence++;
-      this.ledger.take(sequence, { captureMs, sentMs: performance.now() });
-      socket.send(new Blob([encodeFrameHeader(sequence, timestamp), jpeg]));
+      this.ledger.take(sequence, { captureMs, sentMs: performance.now(), frame: frame.bitmap });
+      frame = null;  // The ledger owns its bitmap now.
+      // One buffer, not a Blob: DevTools (and so tests/web/alignment.mjs) see the frames sent as buffers.
+      const message = new Uint8Array(20 + jpeg.byteLength);
+      message.set(new Uint8Array(encodeFrameHeader(sequence, timestamp)), 0);
+      message.set(new Uint8Array(jpeg), 20);
+      socket.send(message);
       this.lastSentMs = captureMs;
       this.sent.add(performance.now());
       this.totals.sent++;
     } finally {
+      frame?.bitmap?.close();
       this.encoding = false;
     }
   }
 
   stats() {
     const now = performance.now();
-    const sorted = [...this.latencies].sort((a, b) => a - b);
     return {
       state: this.state,
       sentFps: this.sent.rate(now),
       resultFps: this.received.rate(now),
       inFlight: this.ledger.inFlight,
-      latencyMs: sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : null,
+      latencyMs: median(this.latencies),
+      ...this.draws.summary(),
       timingMs: averageTimings(this.timings),
       dropped: { ...this.dropped },
       totals: { ...this.totals },
@@ -340,7 +339,15 @@ export class PoseStreamClient extends EventTarget {
     const stats = this.stats();
     this.latencies = [];
     this.timings = [];
+    this.draws.clear();
     this.emit("stats", stats);
+  }
+}
+
+// Closes the kept frames of answered or forgotten credits ([[sequence, info], ...]), all but `keep`.
+function closeFrames(entries, keep = null) {
+  for (const [, info] of entries) {
+    if (info?.frame && info.frame !== keep) info.frame.close();
   }
 }
 

@@ -166,3 +166,60 @@ test("a reset waits until every frame in flight is answered", () => {
   assert.equal(client.sequence, 0);
   client.close();
 });
+
+// An ImageBitmap stand-in: all the client does with a kept frame is hand it over or close it.
+class FakeBitmap {
+  constructor(name) { this.name = name; this.closed = false; }
+  close() { this.closed = true; }
+}
+
+test("a result carries its kept frame until the next result; answered-dropped frames are closed at once", () => {
+  const { client, socket } = openClient({ maxInFlight: 3 });
+  socket.serverOpens({ type: "hello", session: "s1" });
+  const frames = [0, 1, 2].map((sequence) => new FakeBitmap(sequence));
+  for (const sequence of [0, 1, 2]) client.ledger.take(sequence, { captureMs: 0, sentMs: 0, frame: frames[sequence] });
+  const results = [];
+  client.on("result", (result) => results.push(result));
+  socket.serverSends({ type: "result", sequence: 0, pose: null, hands: [] });
+  assert.equal(results[0].frame, frames[0]);
+  assert.equal(frames[0].closed, false, "the newest result's frame is open for the page to draw");
+  socket.serverSends({ type: "dropped", sequence: 1, reason: "superseded" });
+  assert.equal(frames[1].closed, true, "a frame without a result is never shown: closed");
+  socket.serverSends({ type: "result", sequence: 2, pose: null, hands: [] });
+  assert.deepEqual(frames.map((frame) => frame.closed), [true, true, false]);
+  client.close();
+  assert.equal(frames[2].closed, true, "close() closes the last result's frame");
+});
+
+test("frames in flight on a lost connection are closed with their credits", () => {
+  const { client, socket } = openClient();
+  socket.serverOpens({ type: "hello", session: "s1" });
+  const frame = new FakeBitmap(4);
+  client.ledger.take(4, { captureMs: 0, sentMs: performance.now(), frame });
+  socket.serverCloses(1006, "");
+  assert.equal(frame.closed, true);
+  client.close();
+});
+
+test("drawn(): over its own frame, latency is capture to drawn and the skeleton lag 0", () => {
+  const { client } = openClient();
+  const first = { sequence: 0, captureMs: 1000 };
+  const second = { sequence: 1, captureMs: 1033 };
+  assert.deepEqual(client.drawn(first, { drawnMs: 1080 }), { latencyMs: 80, lagMs: 0 });
+  assert.deepEqual(client.drawn(second, { drawnMs: 1103 }), { latencyMs: 70, lagMs: 0 });
+  assert.equal(first.drawnMs, 1080, "the draw time is kept on the result");
+  const stats = client.stats();
+  assert.equal(stats.drawnLatencyMs, 80, "the median (the upper of two)");
+  assert.equal(stats.skeletonLagMs, 0);
+  client.close();
+});
+
+test("drawn(): over a newer camera frame (the live view), the skeleton lags by the capture gap", () => {
+  const { client } = openClient();
+  const result = { sequence: 3, captureMs: 1000 };
+  assert.deepEqual(client.drawn(result, { imageCaptureMs: 1066, drawnMs: 1080 }), { latencyMs: 14, lagMs: 66 });
+  assert.equal(result.imageCaptureMs, 1066);
+  client.emitStats();
+  assert.equal(client.stats().drawnLatencyMs, null, "a stats event starts the next period's figures afresh");
+  client.close();
+});
