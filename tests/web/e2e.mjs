@@ -2,45 +2,15 @@
 // camera shows a golden frame, checked through the page's results (against MediaPipe's), overlay and HUD.
 //   node e2e.mjs --binary BUILD/posestream --make-y4m BUILD/tests/web/web_make_y4m --source-dir SRC --out-dir DIR
 // Exit 77 (CTest's skip) when Chromium cannot be found; 1 on any failed check.
-import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 
-const SKIP = 77;
-const WAIT_MS = 120_000;  // Generous: CI runs on 2 shared cores and loads three models per worker.
+import { check, findBrowser, goldenSequence, launchBrowser, log, openPage, parseArguments, runTest, SKIP, startServer,
+         stopServer, WAIT_MS } from "./harness.mjs";
+
 const FRAME_INDEX = 0;     // The golden frame the fake camera shows, held still so results line up with it.
 const FRAME_REPEATS = 30;  // One second of it at 30 fps; Chromium loops the file.
 const TOLERANCE = 0.05;    // Normalized distance from MediaPipe's landmark.
-
-function parseArguments(argv) {
-  const options = {};
-  for (let index = 0; index < argv.length; index += 2) options[argv[index].replace(/^--/, "")] = argv[index + 1];
-  for (const name of ["binary", "make-y4m", "source-dir", "out-dir"]) {
-    if (!options[name]) throw new Error(`e2e: missing --${name}`);
-  }
-  return options;
-}
-
-function log(message) { console.log(`e2e: ${message}`); }
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-  log(`ok: ${message}`);
-}
-
-// The golden sequence: its frames and MediaPipe's own pose landmarks for them (the independent reference).
-function goldenSequence(sourceDir) {
-  const shared = process.env.POSESTREAM_SHARED || path.join(sourceDir, "..", "shared");
-  const sequences = path.join(shared, "golden", "sequences");
-  const folder = readdirSync(sequences).filter((name) => name.startsWith("frames_seq_")).sort()[0];
-  if (!folder) throw new Error(`e2e: no frames_seq_* folder in ${sequences} (set POSESTREAM_SHARED)`);
-  const name = folder.replace(/^frames_/, "");
-  const frames = readdirSync(path.join(sequences, folder)).filter((file) => file.endsWith(".jpg")).sort()
-                     .map((file) => path.join(sequences, folder, file));
-  const read = (file) => JSON.parse(readFileSync(path.join(sequences, name, file), "utf8"));
-  return { name, frames, golden: read("pose_full_video.json"), goldenHands: read("hand_full_video.json") };
-}
 
 // Where the test's result must put each landmark: MediaPipe's own landmarks for the camera's frame.
 function goldenLandmarks(golden, frameIndex) {
@@ -54,55 +24,6 @@ function goldenHands(goldenHandsFile, frameIndex) {
   const result = goldenHandsFile.frames[frameIndex]?.result ?? { landmarks: [], handedness: [] };
   return result.landmarks.map((landmarks, index) => ({ handedness: result.handedness[index][0].categoryName,
                                                        wrist: landmarks[0] }));
-}
-
-// Servers still running when this script exits (a failed check, a timeout) are killed with it.
-const runningServers = new Set();
-process.on("exit", () => { for (const server of runningServers) server.kill("SIGKILL"); });
-
-// Starts `posestream serve`; resolves with its URL once it prints it.
-function startServer(options, port) {
-  const models = process.env.POSESTREAM_MODELS || path.join(options["source-dir"], "models");
-  const server = spawn(options.binary, ["serve", "--host", "127.0.0.1", "--port", String(port), "--models", models,
-                                        "--web", path.join(options["source-dir"], "web"), "--workers", "1"],
-                       { stdio: ["ignore", "pipe", "pipe"] });
-  server.output = "";
-  runningServers.add(server);
-  server.on("exit", () => runningServers.delete(server));
-  server.stderr.on("data", (chunk) => { server.output += chunk; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`e2e: the server printed no URL in ${WAIT_MS} ms:\n${server.output}`)),
-                             WAIT_MS);
-    server.stdout.on("data", (chunk) => {
-      server.output += chunk;
-      const match = /posestream: open (http:\/\/\S+\/)/.exec(server.output);
-      if (match) { clearTimeout(timer); resolve({ server, url: match[1] }); }
-    });
-    server.on("exit", (code) => { clearTimeout(timer); reject(new Error(`e2e: the server exited ${code}:\n${server.output}`)); });
-    server.on("error", (error) => { clearTimeout(timer); reject(new Error(`e2e: cannot start ${options.binary}: ${error.message}`)); });
-  });
-}
-
-// Stops the server with SIGTERM (a graceful shutdown); logs its sessions' closing lines.
-async function stopServer(server) {
-  const code = await new Promise((resolve) => {
-    if (server.exitCode !== null) return resolve(server.exitCode);
-    server.removeAllListeners("exit");
-    server.on("exit", (exitCode) => { runningServers.delete(server); resolve(exitCode); });
-    server.kill("SIGTERM");
-  });
-  log(`server stopped (exit ${code})`);
-  for (const line of server.output.split("\n").filter((text) => / closed \(/.test(text))) log(`server: ${line}`);
-  return code;
-}
-
-async function launchBrowser(chromium, executablePath, y4m, userDataDir) {
-  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                `--use-file-for-fake-video-capture=${y4m}`];
-  return chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args,
-                                                         viewport: { width: 1280, height: 760 } });
 }
 
 const hudValue = (page, name) => page.$eval(`[data-hud="${name}"]`, (element) => Number(element.dataset.value));
@@ -209,34 +130,22 @@ async function checkCameraRefused(context, url) {
 }
 
 async function run(options) {
-  const executablePath = process.env.POSESTREAM_CHROMIUM || "/usr/bin/chromium";
-  if (!existsSync(executablePath)) {
-    console.log(`e2e: SKIP: Chromium not found at ${executablePath} (scripts/setup installs Debian's chromium)`);
-    return SKIP;
-  }
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (error) {
-    throw new Error(`e2e: playwright-core is not installed in tests/web (run scripts/setup): ${error.message}`);
-  }
-  const { name, frames, golden, goldenHands: handsFile } = goldenSequence(options["source-dir"]);
+  const browser = await findBrowser();
+  if (!browser) return SKIP;
+  const { name, frames, read } = goldenSequence(options["source-dir"]);
   const y4m = path.join(options["out-dir"], "fake_camera.y4m");
   const still = Array(FRAME_REPEATS).fill(frames[FRAME_INDEX]);
   execFileSync(options["make-y4m"], [y4m, "640", "480", ...still], { stdio: "inherit" });
   let { server, url } = await startServer(options, 0);
   const port = Number(new URL(url).port);
   log(`server at ${url}; the fake camera shows ${path.basename(frames[FRAME_INDEX])} of ${name}`);
-  const userDataDir = mkdtempSync(path.join(tmpdir(), "posestream-e2e-"));
-  const context = await launchBrowser(chromium, executablePath, y4m, userDataDir);
-  const page = await context.newPage();
-  const consoleLines = [];
-  page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
+  const { context, close } = await launchBrowser(browser, y4m);
+  const page = await openPage(context);
   const screenshot = path.join(options["out-dir"], "e2e.png");
   try {
     await page.goto(url);
-    await checkStreaming(page, goldenLandmarks(golden, FRAME_INDEX), goldenHands(handsFile, FRAME_INDEX));
+    await checkStreaming(page, goldenLandmarks(read("pose_full_video.json"), FRAME_INDEX),
+                         goldenHands(read("hand_full_video.json"), FRAME_INDEX));
     await page.screenshot({ path: screenshot });
     log(`screenshot: ${screenshot}`);
     await checkControls(page);
@@ -244,19 +153,15 @@ async function run(options) {
     await checkCameraRefused(context, url);
   } catch (error) {
     await page.screenshot({ path: path.join(options["out-dir"], "e2e-failure.png") }).catch(() => {});
-    console.log(`e2e: page console:\n${consoleLines.join("\n")}\ne2e: server output (tail):\n${server.output.slice(-3000)}`);
+    log(`page console:\n${page.consoleLines.join("\n")}\ne2e: server output (tail):\n${server.output.slice(-3000)}`);
     throw error;
   } finally {
     const stats = await page.evaluate(() => globalThis.posestreamPage?.stats).catch(() => undefined);
     if (stats) log(`client: ${JSON.stringify(stats.totals)}, dropped ${JSON.stringify(stats.dropped)}`);
-    await context.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    await close();
     await stopServer(server);
   }
   return 0;
 }
 
-run(parseArguments(process.argv.slice(2))).then((code) => process.exit(code), (error) => {
-  console.error(`e2e: FAILED: ${error.stack ?? error}`);
-  process.exit(1);
-});
+runTest("e2e", () => run(parseArguments(process.argv.slice(2), ["binary", "make-y4m", "source-dir", "out-dir"])));
