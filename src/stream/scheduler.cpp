@@ -13,14 +13,17 @@ namespace {
 constexpr std::size_t kMaxSessions = 65536;
 constexpr std::size_t kMaxWorkers = 256;
 
-std::size_t resolve_thread_count(std::size_t requested) {
-  if (requested != 0) return requested;
-  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+// 0: the CPUs this process may use (the affinity mask and a cgroup quota; on a shared or limited CPU
+// the machine's core count would start threads that only take turns), at most kMaxWorkers: a bigger
+// machine starts with that many rather than refusing to.
+std::size_t resolve_thread_count(std::size_t requested, const CpuBudget& budget) {
+  return requested != 0 ? requested : std::min(budget.cpus, kMaxWorkers);
 }
 
 // The pool every worker's runtimes share, or none (inference_threads 1: each worker on its own thread).
-std::shared_ptr<engine::ThreadPool> make_inference_pool(std::size_t requested, const PipelineOptions& pipeline) {
-  const std::size_t threads = resolve_thread_count(requested);
+std::shared_ptr<engine::ThreadPool> make_inference_pool(std::size_t requested, const CpuBudget& budget,
+                                                        const PipelineOptions& pipeline) {
+  const std::size_t threads = resolve_thread_count(requested, budget);
   if (threads > kMaxWorkers) {
     throw std::invalid_argument("scheduler: inference_threads " + std::to_string(threads) + " is above " +
                                 std::to_string(kMaxWorkers));
@@ -94,7 +97,8 @@ std::size_t RunQueue::queued_count() const {
 Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions options)
     : models_(std::move(models)), options_(std::move(options)) {
   if (models_ == nullptr) throw std::invalid_argument("scheduler: no model library");
-  const std::size_t workers = resolve_thread_count(options_.worker_count);
+  if (!options_.cpu_budget) options_.cpu_budget = read_cpu_budget();
+  const std::size_t workers = resolve_thread_count(options_.worker_count, *options_.cpu_budget);
   if (workers > kMaxWorkers) {
     throw std::invalid_argument("scheduler: worker_count " + std::to_string(workers) + " is above " +
                                 std::to_string(kMaxWorkers));
@@ -112,7 +116,8 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
     throw std::invalid_argument("scheduler: pipeline.concurrent_stages would give every worker a second thread; "
                                 "set concurrent_stages (the lone worker's pipeline only)");
   }
-  options_.pipeline.inference_pool = make_inference_pool(options_.inference_threads, options_.pipeline);
+  options_.pipeline.inference_pool =
+      make_inference_pool(options_.inference_threads, *options_.cpu_budget, options_.pipeline);
   observer_ = std::make_shared<const StreamObserver>(options_.observer);
   run_queue_ = std::make_shared<RunQueue>(options_.max_sessions);
   // Pipelines are built before the threads start so that a bad option throws here, not on a worker.

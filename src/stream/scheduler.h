@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "stream/cpu_budget.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
 #include "stream/session.h"
@@ -19,7 +20,8 @@
 namespace posestream::stream {
 
 struct SchedulerOptions {
-  // Worker threads, each with its own FramePipeline (runtimes). 0: std::thread::hardware_concurrency().
+  // Worker threads, each with its own FramePipeline (runtimes). 0: the CPUs this process may use
+  // (cpu_budget: affinity mask, capped by a cgroup CPU quota), not the machine's core count; at most 256.
   std::size_t worker_count = 0;
   // Open sessions at most; open_session refuses more. The server's connection limit. Range [1, 65536].
   std::size_t max_sessions = 64;
@@ -27,9 +29,9 @@ struct SchedulerOptions {
   // only while it is the one busy worker: a lone stream gets all of the pool's threads for each
   // operator, while under load every worker infers on its own thread (a pool shared by busy workers
   // serializes their operators and its threads spin against theirs: measured 2-3x slower under load).
-  // 1: no pool. 0: std::thread::hardware_concurrency(). Range [0, 256]. With more than 1,
-  // pipeline.inference_pool must be unset (the Scheduler creates it) and pipeline.threads_per_runtime 1;
-  // a pipeline.inference_pool given with 1 is used the same way.
+  // 1: no pool. 0: the CPUs this process may use (cpu_budget), at most 256. Range [0, 256]. With more
+  // than 1, pipeline.inference_pool must be unset (the Scheduler creates it) and
+  // pipeline.threads_per_runtime 1; a pipeline.inference_pool given with 1 is used the same way.
   std::size_t inference_threads = 1;
   // With an inference pool: the pooled pipeline's tracking frames with pose and hands tracked run the
   // pose beside the tracked hands' landmark runs (PipelineOptions::concurrent_stages: the worker's
@@ -39,6 +41,8 @@ struct SchedulerOptions {
   // 1.3-1.9x slower. Costs a second runtime set (53 MB for pose full + hands full). Not measured against
   // larger pools. pipeline.concurrent_stages must stay false (workers' own pipelines use one thread).
   bool concurrent_stages = true;
+  // What counts of 0 resolve to. nullopt: read_cpu_budget() when the Scheduler is built (a test sets it).
+  std::optional<CpuBudget> cpu_budget;
   PipelineOptions pipeline;
   // Each worker creates this config's runtimes before taking work, so first frames do not pay for them
   // (3-55 ms per model). nullopt: created on first use.
@@ -99,6 +103,8 @@ class Scheduler {
   void stop();
 
   std::size_t worker_count() const noexcept { return workers_.size(); }
+  // The CPUs the counts of 0 were resolved from, and where that number came from (for the start-up log).
+  const CpuBudget& cpu_budget() const noexcept { return *options_.cpu_budget; }
   // Threads of the shared inference pool; 1 when there is none.
   std::size_t inference_threads() const noexcept {
     return options_.pipeline.inference_pool ? options_.pipeline.inference_pool->size() : 1;

@@ -1,7 +1,8 @@
 // Public API of the stream layer: per-stream ordering and state, and the worker pool that runs frames.
 //
 // The server's side of it:
-//   ModelLibrary (one per process) -> Scheduler(models, {worker_count, max_sessions, ...})
+//   ModelLibrary (one per process) -> Scheduler(models, {worker_count, max_sessions, ...}); counts of 0
+//     resolve to read_cpu_budget().cpus, which scheduler.cpu_budget() reports
 //   per connection: scheduler.open_session(options, sink) -> shared_ptr<Session>
 //     session->push(frame, now); arm a timer at session->next_deadline() and call session->poll(now);
 //     session->configure(config) / set_drop_policy(policy) / reset(); session->close() on disconnect.
@@ -10,6 +11,7 @@
 // The CLI runs frames directly: FramePipeline(models).run(bytes, timestamp_us, stream_state).
 #pragma once
 
+#include "stream/cpu_budget.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
 #include "stream/reorder_buffer.h"
