@@ -82,13 +82,15 @@ void add_serve(CLI::App& app) {
   add_models_flag(command, flags->models_dir);
   command.add_option("--web", flags->web_dir, "Directory of the web client (else ./web, else the source tree's)")
       ->type_name("DIR");
-  command.add_option("--workers", options.workers, "Worker threads, each running one frame at a time (0: one per core)")
+  command.add_option("--workers", options.workers,
+                     "Worker threads, each running one frame at a time (0: the CPUs this process may use "
+                     "(affinity, cgroup quota))")
       ->capture_default_str();
   options.inference_threads = 0;
   command.add_option("--inference-threads", options.inference_threads,
-                     "Threads a worker may use while it is the only one busy (0: one per core; 1: none): a lone "
-                     "stream's tracking frames run the pose beside the tracked hands (two threads), its other "
-                     "model work runs each operator on a pool of this many")
+                     "Threads a worker may use while it is the only one busy (0: the CPUs this process may use "
+                     "(affinity, cgroup quota); 1: none): a lone stream's tracking frames run the pose beside the "
+                     "tracked hands (two threads), its other model work runs each operator on a pool of this many")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   command.add_option("--io-threads", options.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "server/listener.h"
@@ -50,6 +51,22 @@ void run_network_thread(net::io_context& io) {
   }
 }
 
+std::string count_of(std::size_t count, const char* noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+// One start-up line: the CPUs this process may use and why, and the thread counts chosen from them
+// ("(set)": given as an option, not chosen).
+void log_thread_counts(const ServerContext& context) {
+  const stream::Scheduler& scheduler = *context.scheduler;
+  const std::size_t pool = scheduler.inference_threads();
+  const std::string workers =
+      count_of(scheduler.worker_count(), "worker") + (context.options.workers == 0 ? "" : " (set)");
+  const std::string inference = (pool > 1 ? "inference pool of " + std::to_string(pool) : "no inference pool") +
+                                (context.options.inference_threads == 0 ? "" : " (set)");
+  spdlog::info("CPUs: {} -> {}, {}", scheduler.cpu_budget().describe(), workers, inference);
+}
+
 }  // namespace
 
 std::filesystem::path default_web_dir() {
@@ -63,6 +80,7 @@ Server::Server(ServerOptions options) {
   cv::setNumThreads(1);
   const net::ip::tcp::endpoint endpoint = endpoint_of(options.host, options.port);
   context_ = std::make_unique<ServerContext>(validated(std::move(options)));
+  log_thread_counts(*context_);
   listener_ = std::make_shared<Listener>(*context_, endpoint);
   port_ = listener_->port();
 }

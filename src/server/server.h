@@ -27,9 +27,12 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0: any free port (see Server::port()).
   std::filesystem::path models_dir = "models";
   std::filesystem::path web_dir;  // Empty: default_web_dir().
-  std::size_t workers = 0;        // Worker threads, each running one frame at a time; 0: one per core.
+  // Worker threads, each running one frame at a time; 0: the CPUs this process may use (affinity mask,
+  // cgroup CPU quota: stream::read_cpu_budget). The server logs what it chose at start-up.
+  std::size_t workers = 0;
   // The one inference pool the workers share (stream::SchedulerOptions::inference_threads): 1 = none,
-  // each worker infers on its own thread; 0 = one thread per core. `posestream serve` defaults to 0.
+  // each worker infers on its own thread; 0 = the CPUs this process may use, as for workers.
+  // `posestream serve` defaults to 0.
   std::size_t inference_threads = 1;
   std::size_t io_threads = 1;     // Network threads (parsing, encoding, sockets); inference never runs here.
   bool log_frames = false;        // One log line per answered frame.
