@@ -138,8 +138,8 @@ async function main() {
                                         ...encodingOfForm() });
   debug.client = client;
   page.view = new StageView({ stage: document.getElementById("stage"), frameCanvas: document.getElementById("frame"),
-                              overlayCanvas: document.getElementById("overlay"), client, onDrawn });
-  page.view.setView(page.form.elements.view.value);
+                              overlayCanvas: document.getElementById("overlay"), client, onDrawn,
+                              view: page.form.elements.view.value });
   wireClient(client);
   wireForm(client);
   page.view.start();

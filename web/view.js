@@ -11,7 +11,7 @@ export const VIEWS = ["sync", "live"];
 export class StageView {
   // `stage` holds the <video>, the frame canvas and the overlay canvas; its data-view attribute picks
   // which image shows (style.css). `onDrawn({result, view, latencyMs, lagMs, points})` follows each draw.
-  constructor({ stage, frameCanvas, overlayCanvas, client, onDrawn }) {
+  constructor({ stage, frameCanvas, overlayCanvas, client, onDrawn, view = "sync" }) {
     this.stage = stage;
     this.frameCanvas = frameCanvas;
     this.frameContext = frameCanvas.getContext("2d");
@@ -20,7 +20,7 @@ export class StageView {
     this.onDrawn = onDrawn;
     this.latest = null;       // The newest result, or null when there is none to show (disconnected).
     this.drawnResult = null;  // The result on screen.
-    this.setView("sync");
+    this.setView(view);
   }
 
   setView(view) {
