@@ -18,6 +18,9 @@ struct ServeFlags {
   std::int64_t gap_timeout_ms = 0;
   std::int64_t idle_timeout_ms = 0;
   std::int64_t handshake_timeout_ms = 0;
+  std::int64_t drain_timeout_ms = 0;
+  std::string auth_token_file;
+  std::string metrics_token_file;
 };
 
 void add_limit_flags(CLI::App& command, ServeFlags& flags) {
@@ -54,17 +57,43 @@ void add_limit_flags(CLI::App& command, ServeFlags& flags) {
       ->capture_default_str()->group("Limits");
 }
 
+// Access control and shutdown: docs/PROTOCOL.md "Access" and "Closing". Tokens are read from files
+// (never from the command line, where `ps` would show them).
+void add_deployment_flags(CLI::App& command, ServeFlags& flags) {
+  flags.drain_timeout_ms = flags.options.drain_timeout.count();
+  command.add_option("--auth-token-file", flags.auth_token_file,
+                     "Bearer tokens, one per line (# comments): /ws and /v1/detect then answer 401 without "
+                     "\"Authorization: Bearer TOKEN\" or ?token=TOKEN (default: no token needed)")
+      ->type_name("FILE")->group("Deployment");
+  command.add_option("--metrics-token-file", flags.metrics_token_file,
+                     "Bearer tokens for /metrics, as --auth-token-file (default: /metrics open)")
+      ->type_name("FILE")->group("Deployment");
+  command.add_option("--drain-timeout-ms", flags.drain_timeout_ms,
+                     "Longest shutdown: SIGTERM (WebSockets close 1012, reconnect) or SIGINT (1001); /readyz is "
+                     "503 from the signal on; running frames are answered first")
+      ->capture_default_str()->group("Deployment")->check(CLI::Range(0, 600'000));
+}
+
 void serve(ServeFlags& flags) {
   server::ServerOptions& options = flags.options;
   options.limits.gap_timeout = std::chrono::milliseconds{flags.gap_timeout_ms};
   options.limits.idle_timeout = std::chrono::milliseconds{flags.idle_timeout_ms};
   options.limits.handshake_timeout = std::chrono::milliseconds{flags.handshake_timeout_ms};
+  options.drain_timeout = std::chrono::milliseconds{flags.drain_timeout_ms};
+  options.auth_token_file = flags.auth_token_file;
+  options.metrics_token_file = flags.metrics_token_file;
   options.models_dir = resolve_models_dir(flags.models_dir);
   if (!flags.web_dir.empty()) options.web_dir = flags.web_dir;
   server::Server server(options);
   const std::string url = "http://" + options.host + ":" + std::to_string(server.port()) + "/";
   spdlog::info("serving {} (WebSocket ws://{}:{}/ws), web client from {}", url, options.host, server.port(),
                (options.web_dir.empty() ? server::default_web_dir() : options.web_dir).string());
+  if (!options.auth_token_file.empty()) {
+    spdlog::info("access: /ws and /v1/detect need a token from {}", options.auth_token_file.string());
+  }
+  if (!options.metrics_token_file.empty()) {
+    spdlog::info("access: /metrics needs a token from {}", options.metrics_token_file.string());
+  }
   std::printf("posestream: open %s\n", url.c_str());
   std::fflush(stdout);
   server.run(/*handle_signals=*/true);
@@ -96,6 +125,7 @@ void add_serve(CLI::App& app) {
   command.add_option("--io-threads", options.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
   command.add_flag("--log-frames", options.log_frames, "Log one line per answered frame");
   add_limit_flags(command, *flags);
+  add_deployment_flags(command, *flags);
   command.callback([flags] { serve(*flags); });
 }
 

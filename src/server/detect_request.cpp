@@ -24,6 +24,7 @@ std::string read_query(std::string_view target, StreamSettings& settings) {
     const std::size_t equals = pair.find('=');
     const std::string_view key = pair.substr(0, equals);
     const std::string_view value = equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+    if (key == "token") continue;  // The access token, checked before the body was read (http_access.cpp).
     // The config parser is the one place that knows the names; a query is a config in other clothes.
     nlohmann::json config = {{"type", "config"}};
     if (key == "hands_from_pose" && (value == "true" || value == "false")) {
@@ -54,6 +55,11 @@ void HttpSession::start_detect(Request&& request) {
   if (request.body().empty()) {
     send_text(version, keep_alive, http::status::bad_request, kJson,
               encode_error("no_image", "POST a JPEG or PNG image as the request body"), "detect");
+    return;
+  }
+  if (context_.draining) {
+    send_text(version, false, http::status::service_unavailable, kJson,
+              encode_error("unavailable", "the server is shutting down"), "detect");
     return;
   }
   if (!ServerContext::try_reserve(context_.detect_requests, context_.options.limits.max_detect_requests)) {

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "server/static_files.h"
 #include "server/websocket_session.h"
 
@@ -44,7 +46,7 @@ HttpSession::~HttpSession() {
 }
 
 void HttpSession::run() {
-  registry_id_ = context_.connections.add(weak_from_this());
+  registry_id_ = context_.connections.add(shared_from_this());
   net::dispatch(strand_, beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
 }
 
@@ -60,11 +62,17 @@ void HttpSession::do_read() {
                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
 }
 
-// Clients that send "Expect: 100-continue" (curl, for bodies over 1 KiB) wait for a 100 before sending
-// the body; without one they wait a second first.
+// Access is checked first, from the headers alone: a request without a valid token is refused before its
+// body is read, a session is opened or anything is decoded (http_access.cpp). Then: clients that send
+// "Expect: 100-continue" (curl, for bodies over 1 KiB) wait for a 100 before sending the body; without
+// one they wait a second first.
 void HttpSession::on_header(beast::error_code error, std::size_t bytes) {
   if (error) return on_read(error, bytes);
   const Request& request = parser_->get();
+  if (!authorized(request)) {
+    refuse_unauthorized(request);
+    return;
+  }
   if (!parser_->is_done() && beast::iequals(request[http::field::expect], "100-continue")) {
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
     http::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code write_error, std::size_t) {
@@ -113,15 +121,9 @@ void HttpSession::handle(Request&& request) {
                 encode_error("method_not_allowed", "POST an image to /v1/detect"), "detect");
     }
   } else if (path == "/healthz" && get) {
-    const bool serving = !context_.shutting_down;
-    const nlohmann::json health = {
-        {"status", serving ? "ok" : "shutting_down"},
-        {"sessions", context_.websocket_sessions.load()},
-        {"max_sessions", context_.options.limits.max_sessions},
-        {"workers", context_.scheduler->worker_count()},
-        {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - context_.started_at).count()}};
-    send_text(version, keep_alive, serving ? http::status::ok : http::status::service_unavailable, kJson, health.dump(),
-              "healthz");
+    send_health(version, keep_alive);
+  } else if (path == "/readyz" && get) {
+    send_readiness(version, keep_alive);
   } else if (path == "/metrics" && get) {
     send_text(version, keep_alive, http::status::ok, kPrometheusText, context_.metrics.scrape(context_.queue_depths()),
               "metrics");
@@ -135,8 +137,8 @@ void HttpSession::handle(Request&& request) {
 
 void HttpSession::upgrade(Request&& request) {
   const Limits& limits = context_.options.limits;
-  if (context_.shutting_down || !ServerContext::try_reserve(context_.websocket_sessions, limits.max_sessions)) {
-    const std::string message = context_.shutting_down
+  if (context_.draining || !ServerContext::try_reserve(context_.websocket_sessions, limits.max_sessions)) {
+    const std::string message = context_.draining
                                     ? std::string("the server is shutting down")
                                     : "max_sessions (" + std::to_string(limits.max_sessions) + ") sessions are open";
     send_text(request.version(), false, http::status::service_unavailable, kJson, encode_error("unavailable", message),
@@ -193,6 +195,9 @@ void HttpSession::send(http::response<Body>&& response, const char* route) {
   http::async_write(stream_, *owned, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close));
 }
 
+// The 401 (http_access.cpp) adds a header, so it builds its own response.
+template void HttpSession::send(http::response<http::string_body>&& response, const char* route);
+
 void HttpSession::send_text(unsigned version, bool keep_alive, http::status status, std::string_view content_type,
                             std::string body, const char* route) {
   http::response<http::string_body> response{status, version};
@@ -218,6 +223,10 @@ void HttpSession::close_socket() {
   if (upgraded_) return;
   beast::error_code ignored;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  if (std::exchange(discard_unread_, false)) {
+    discard_then_close();
+    return;
+  }
   stream_.close();
 }
 

@@ -37,6 +37,14 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void on_read(beast::error_code error, std::size_t bytes);
   void handle(Request&& request);
   void upgrade(Request&& request);
+  void send_health(unsigned version, bool keep_alive);
+  void send_readiness(unsigned version, bool keep_alive);
+  // Access (http_access.cpp): whether the request's route admits it; a 401, after which the connection
+  // closes once the unread body is discarded.
+  bool authorized(const Request& request) const;
+  void refuse_unauthorized(const Request& request);
+  void discard_then_close();
+  void on_discard(beast::error_code error, std::size_t bytes);
   void serve_file(const Request& request);
   void start_detect(Request&& request);
   void on_detect_answer(stream::Answer&& answer, unsigned version, bool keep_alive);
@@ -61,6 +69,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   bool busy_ = false;      // Between a request read and its response written.
   bool closing_ = false;   // shut_down(): no further requests.
   bool upgraded_ = false;  // stream_ went to a WebSocketSession.
+  bool discard_unread_ = false;  // A refused request's body is still coming: read it away before closing.
+  std::size_t discarded_bytes_ = 0;
 };
 
 }  // namespace posestream::server

@@ -36,6 +36,11 @@ void Listener::stop() {
   });
 }
 
+void Listener::close_after_io_stopped() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
 void Listener::do_accept() {
   if (!acceptor_.is_open()) return;
   acceptor_.async_accept(net::make_strand(context_.io), [self = shared_from_this()](boost::system::error_code error,

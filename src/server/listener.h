@@ -21,6 +21,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void run();
   // Closes the acceptor (thread-safe: posted to its strand).
   void stop();
+  // Closes the acceptor now, in case the io_context stopped before stop()'s post ran. Only once no
+  // thread runs the io_context.
+  void close_after_io_stopped();
 
  private:
   void do_accept();

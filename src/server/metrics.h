@@ -33,7 +33,7 @@ struct QueueDepths {
 //   posestream_connections_closed_total{reason="client|dropped|idle|too_big|slow_reader|shutdown|busy|error"}
 //   posestream_bad_messages_total     messages answered `error`
 //   posestream_read_pauses_total      times a WebSocket stopped reading: its client was over max_messages_per_second
-//   posestream_http_requests_total{route="ws|detect|healthz|metrics|static|other",code="..."}
+//   posestream_http_requests_total{route="ws|detect|healthz|readyz|metrics|static|other",code="..."}
 class Metrics {
  public:
   Metrics();

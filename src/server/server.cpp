@@ -19,14 +19,20 @@ namespace posestream::server {
 namespace {
 
 constexpr std::size_t kMaxIoThreads = 64;
-// Beyond the handshake timeout (after which every connection closes its own socket), how long shutdown
-// waits for connections to finish before abandoning them.
-constexpr std::chrono::seconds kShutdownGrace{1};
+// Longest drain_timeout: beyond ten minutes an orchestrator has long since killed the process.
+constexpr std::chrono::milliseconds kMaxDrainTimeout{600'000};
+// After the WebSockets are gone (or drain_timeout), how long plain HTTP connections get to finish the
+// answer they are writing before they are abandoned.
+constexpr std::chrono::seconds kHttpCloseGrace{1};
 
 ServerOptions validated(ServerOptions options) {
   if (auto error = validate(options.limits)) throw std::invalid_argument("serve: " + *error);
   if (options.io_threads < 1 || options.io_threads > kMaxIoThreads) {
     throw std::invalid_argument("serve: io_threads " + std::to_string(options.io_threads) + " is outside [1, 64]");
+  }
+  if (options.drain_timeout.count() < 0 || options.drain_timeout > kMaxDrainTimeout) {
+    throw std::invalid_argument("serve: drain_timeout_ms " + std::to_string(options.drain_timeout.count()) +
+                                " is outside [0, 600000]");
   }
   return options;
 }
@@ -93,11 +99,19 @@ Server::~Server() {
 
 const ServerOptions& Server::options() const { return context_->options; }
 
-void Server::stop() {
+void Server::stop() { request_shutdown(/*restart=*/false); }
+
+void Server::drain() { request_shutdown(/*restart=*/true); }
+
+// Readiness and admission change here, on the caller's thread, before the main thread wakes: a probe
+// that follows the signal already sees 503. The first request decides the close code.
+void Server::request_shutdown(bool restart) {
   {
     const std::lock_guard lock(state_mutex_);
+    if (!stop_requested_) context_->restarting = restart;
     stop_requested_ = true;
   }
+  context_->draining = true;
   state_changed_.notify_all();
 }
 
@@ -110,10 +124,13 @@ void Server::run(bool handle_signals) {
   std::optional<net::signal_set> signals;
   if (handle_signals) {
     signals.emplace(context_->io, SIGINT, SIGTERM);
+    // SIGINT (Ctrl-C at a terminal): the server is going away, 1001. SIGTERM (an orchestrator replacing
+    // the process): a restart, 1012, so that clients reconnect through the load balancer.
     signals->async_wait([this](boost::system::error_code error, int signal) {
       if (error) return;
-      spdlog::info("signal {}: shutting down", signal);
-      stop();
+      const bool restart = signal == SIGTERM;
+      spdlog::info("signal {}: {}", signal, restart ? "draining for a restart" : "shutting down");
+      request_shutdown(restart);
     });
   }
   listener_->run();
@@ -129,6 +146,7 @@ void Server::run(bool handle_signals) {
   work.reset();
   context_->io.stop();
   for (std::thread& thread : threads) thread.join();
+  listener_->close_after_io_stopped();  // The port is closed when run() returns.
   {
     const std::lock_guard lock(state_mutex_);
     running_ = false;
@@ -136,17 +154,30 @@ void Server::run(bool handle_signals) {
   state_changed_.notify_all();
 }
 
-// In order: no new connections; running frames finish and every answer owed is posted to its
-// connection's strand (Scheduler::stop); then each connection is asked to close, which it does after
-// those answers (posted earlier to the same strand) are written; then we wait for them to go.
+// In order, within drain_timeout (context_->draining is already set: nothing new is admitted, /readyz
+// is 503): running frames finish and every answer owed is posted to its connection's strand
+// (Scheduler::stop); each connection is asked to close, which it does after those answers (posted earlier
+// to the same strand) are written; meanwhile the port stays open, so that probes and plain HTTP are
+// answered. Once the WebSockets are gone: the port closes, and the HTTP connections opened meanwhile
+// close too.
 void Server::shut_down() {
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + context_->options.drain_timeout;
+  context_->scheduler->stop();
+  // WebSockets only: HTTP connections (a probe just accepted, a keep-alive one) go on being answered.
+  for (const auto& connection : context_->connections.snapshot()) {
+    if (connection->is_stream()) connection->shut_down();
+  }
+  const bool streams_closed = context_->connections.wait_until_no_streams(deadline);
   context_->shutting_down = true;
   listener_->stop();
-  context_->scheduler->stop();
   for (const auto& connection : context_->connections.snapshot()) connection->shut_down();
-  const auto deadline = std::chrono::steady_clock::now() + context_->options.limits.handshake_timeout + kShutdownGrace;
-  if (!context_->connections.wait_until_empty(deadline)) {
-    spdlog::warn("shutdown: {} connections still open; abandoning them", context_->connections.size());
+  if (!streams_closed || !context_->connections.wait_until_empty(std::chrono::steady_clock::now() + kHttpCloseGrace)) {
+    spdlog::warn("shutdown: {} connections still open after drain_timeout_ms {}; abandoning them",
+                 context_->connections.size(), context_->options.drain_timeout.count());
+  } else {
+    spdlog::info("shutdown: connections closed in {:.2f} s",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -19,8 +20,11 @@ namespace posestream::server {
 // Routes (docs/PROTOCOL.md has the details):
 //   GET  /ws          WebSocket: frames in, answers out, in order, each frame answered exactly once
 //   POST /v1/detect   an image body (JPEG or PNG) -> one result JSON, static-image mode
-//   GET  /healthz     {"status":"ok",...} while serving; 503 while shutting down
+//   GET  /healthz     liveness: {"status":"ok"|"draining",...}, 200 while the process serves
+//   GET  /readyz      readiness: 200 while new sessions are admitted; 503 draining or at max_sessions
 //   GET  /metrics     Prometheus text format
+// With auth_token_file, /ws and /v1/detect answer 401 without one of its tokens (server/access_tokens.h);
+// with metrics_token_file, so does /metrics without one of those.
 //   GET  /, /<file>   the web client, from web_dir
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -37,6 +41,13 @@ struct ServerOptions {
   std::size_t io_threads = 1;     // Network threads (parsing, encoding, sockets); inference never runs here.
   bool log_frames = false;        // One log line per answered frame.
   Limits limits;
+  // Bearer tokens, one per line (AccessTokens::load). Empty path: no token needed. auth_token_file
+  // guards /ws and /v1/detect; metrics_token_file guards /metrics (open without it).
+  std::filesystem::path auth_token_file;
+  std::filesystem::path metrics_token_file;
+  // How long a shutdown (stop() or drain()) may take: running frames finishing, answers written,
+  // WebSocket close handshakes. Then the connections left are abandoned and run() returns.
+  std::chrono::milliseconds drain_timeout{10'000};
   // The models each worker creates runtimes for before the first frame (nullopt: on first use).
   std::optional<stream::StreamConfig> prewarm = stream::StreamConfig{};
 };
@@ -63,13 +74,20 @@ class Server {
   std::uint16_t port() const noexcept { return port_; }
   const ServerOptions& options() const;
 
-  // Serves until stop() (or SIGINT/SIGTERM when handle_signals). Then: stops accepting, lets in-flight
-  // frames finish and their answers be written, closes WebSockets with 1001, and returns. Call once.
+  // Serves until stop() or drain() (with handle_signals: SIGINT stops, SIGTERM drains). Then, within
+  // options.drain_timeout: no new WebSocket or /v1/detect is admitted (503; /readyz 503) while plain HTTP
+  // is still answered; in-flight frames finish and every answer owed is written; WebSockets close (stop:
+  // 1001 "server shutting down"; drain: 1012 "server restarting", so clients reconnect elsewhere); then
+  // the port closes, HTTP connections close, and run() returns. Call once.
   void run(bool handle_signals = false);
   // Asks run() to shut down and return. Thread-safe, idempotent, non-blocking; callable before run().
+  // Readiness goes 503 before it returns.
   void stop();
+  // As stop(), for a restart behind a load balancer: WebSockets close with 1012 instead of 1001.
+  void drain();
 
  private:
+  void request_shutdown(bool restart);
   void shut_down();
 
   std::unique_ptr<ServerContext> context_;

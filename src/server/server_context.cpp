@@ -21,26 +21,36 @@ stream::SchedulerOptions scheduler_options(const ServerOptions& options, Metrics
   return scheduler;
 }
 
+AccessTokens load_tokens(const std::filesystem::path& path, std::string_view flag) {
+  return path.empty() ? AccessTokens{} : AccessTokens::load(path, flag);
+}
+
 }  // namespace
 
-std::uint64_t ConnectionRegistry::add(std::weak_ptr<Connection> connection) {
+std::uint64_t ConnectionRegistry::add(const std::shared_ptr<Connection>& connection) {
   const std::lock_guard lock(mutex_);
   const std::uint64_t id = next_id_++;
-  connections_.emplace(id, std::move(connection));
+  connections_.emplace(id, Entry{connection, connection->is_stream()});
   return id;
 }
 
 void ConnectionRegistry::remove(std::uint64_t id) {
   const std::lock_guard lock(mutex_);
   connections_.erase(id);
-  if (connections_.empty()) emptied_.notify_all();
+  removed_.notify_all();
+}
+
+std::size_t ConnectionRegistry::streams() const {
+  std::size_t count = 0;
+  for (const auto& [id, entry] : connections_) count += entry.stream ? 1 : 0;
+  return count;
 }
 
 std::vector<std::shared_ptr<Connection>> ConnectionRegistry::snapshot() const {
   std::vector<std::shared_ptr<Connection>> open;
   const std::lock_guard lock(mutex_);
-  for (const auto& [id, weak] : connections_) {
-    if (auto connection = weak.lock()) open.push_back(std::move(connection));
+  for (const auto& [id, entry] : connections_) {
+    if (auto connection = entry.connection.lock()) open.push_back(std::move(connection));
   }
   return open;
 }
@@ -52,12 +62,19 @@ std::size_t ConnectionRegistry::size() const {
 
 bool ConnectionRegistry::wait_until_empty(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  return emptied_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+  return removed_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+}
+
+bool ConnectionRegistry::wait_until_no_streams(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return removed_.wait_until(lock, deadline, [this] { return streams() == 0; });
 }
 
 ServerContext::ServerContext(ServerOptions server_options)
     : options(std::move(server_options)),
       web_root(choose_web_root(options)),
+      api_tokens(load_tokens(options.auth_token_file, "--auth-token-file")),
+      metrics_tokens(load_tokens(options.metrics_token_file, "--metrics-token-file")),
       models(std::make_shared<stream::ModelLibrary>(options.models_dir)),
       scheduler(std::make_unique<stream::Scheduler>(models, scheduler_options(options, metrics))),
       io(static_cast<int>(std::max<std::size_t>(options.io_threads, 1))) {}

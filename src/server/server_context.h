@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "server/access_tokens.h"
 #include "server/metrics.h"
 #include "server/server.h"
 
@@ -27,9 +28,11 @@ namespace net = boost::asio;
 class Connection {
  public:
   virtual ~Connection() = default;
-  // Starts a graceful close: answers already owed are written, then the socket closes (WebSocket: 1001).
-  // Thread-safe: posts to the connection's strand.
+  // Starts a graceful close: answers already owed are written, then the socket closes (WebSocket: 1001,
+  // or 1012 when the context is restarting). Thread-safe: posts to the connection's strand.
   virtual void shut_down() = 0;
+  // A WebSocket stream (the shutdown waits for these first, then for plain HTTP connections).
+  virtual bool is_stream() const { return false; }
   // What the connection holds in its queues. Thread-safe.
   virtual QueueDepths depths() const { return {}; }
 };
@@ -38,17 +41,26 @@ class Connection {
 // in its destructor. Thread-safe.
 class ConnectionRegistry {
  public:
-  std::uint64_t add(std::weak_ptr<Connection> connection);
+  // `connection` must be alive (its is_stream() is read now).
+  std::uint64_t add(const std::shared_ptr<Connection>& connection);
   void remove(std::uint64_t id);
   std::vector<std::shared_ptr<Connection>> snapshot() const;
   std::size_t size() const;
   // Blocks until no connection is left or `deadline` passes; true if none is left.
   bool wait_until_empty(std::chrono::steady_clock::time_point deadline);
+  // The same for WebSocket streams (Connection::is_stream) only.
+  bool wait_until_no_streams(std::chrono::steady_clock::time_point deadline);
 
  private:
+  struct Entry {
+    std::weak_ptr<Connection> connection;
+    bool stream = false;
+  };
+  std::size_t streams() const;  // With mutex_ held.
+
   mutable std::mutex mutex_;
-  std::condition_variable emptied_;
-  std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::condition_variable removed_;
+  std::map<std::uint64_t, Entry> connections_;
   std::uint64_t next_id_ = 1;
 };
 
@@ -68,11 +80,20 @@ struct ServerContext {
 
   const ServerOptions options;
   const std::filesystem::path web_root;
+  // Loaded before the models, so that a bad token file fails start-up at once.
+  const AccessTokens api_tokens;      // /ws and /v1/detect; open without --auth-token-file.
+  const AccessTokens metrics_tokens;  // /metrics; open without --metrics-token-file.
   const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   Metrics metrics;  // Before the scheduler, whose observer calls into it.
   std::shared_ptr<stream::ModelLibrary> models;
   std::unique_ptr<stream::Scheduler> scheduler;
   ConnectionRegistry connections;
+  // Shutdown (Server::shut_down), each set once, in this order. draining: set at once by stop() or
+  // drain(): /readyz 503, no new WebSocket or /v1/detect, WebSocket messages ignored; plain HTTP is still
+  // answered. restarting: set with draining by drain(): WebSockets close with 1012, not 1001.
+  // shutting_down: the port is closed and HTTP connections close after their current answer.
+  std::atomic<bool> draining{false};
+  std::atomic<bool> restarting{false};
   std::atomic<bool> shutting_down{false};
   std::atomic<std::size_t> websocket_sessions{0};
   std::atomic<std::size_t> detect_requests{0};

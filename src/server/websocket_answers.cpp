@@ -120,9 +120,17 @@ void WebSocketSession::on_close(beast::error_code error) {
 void WebSocketSession::force_close() { beast::get_lowest_layer(ws_).close(); }
 
 void WebSocketSession::shut_down() {
-  net::post(strand_, [self = shared_from_this()] {
-    self->close(websocket::close_code::going_away, "server shutting down", "shutdown", true);
-  });
+  net::post(strand_, [self = shared_from_this()] { self->close_for_shutdown(); });
+}
+
+// After the answers already queued: 1012 when the server is restarting (SIGTERM, Server::drain), so
+// that the client reconnects through its load balancer; 1001 when it is going away (SIGINT, stop).
+void WebSocketSession::close_for_shutdown() {
+  if (context_.restarting) {
+    close(websocket::close_code::service_restart, "server restarting", "shutdown", true);
+  } else {
+    close(websocket::close_code::going_away, "server shutting down", "shutdown", true);
+  }
 }
 
 QueueDepths WebSocketSession::depths() const {

@@ -76,7 +76,7 @@ void WebSocketSession::run(http::request<http::string_body> request) {
   } catch (const std::exception& error) {
     spdlog::error("{}: cannot open a stream session: {}", id_, error.what());
   }
-  registry_id_ = context_.connections.add(weak_from_this());
+  registry_id_ = context_.connections.add(shared_from_this());
 
   const Limits& limits = context_.options.limits;
   ws_.set_option(websocket::stream_base::timeout{limits.handshake_timeout, websocket::stream_base::none(), false});
@@ -102,7 +102,7 @@ void WebSocketSession::on_accept(beast::error_code error) {
   }
   enqueue(answers_.push_other(encode_hello(id_, context_.options.limits, settings_)));
   arm_idle_timer();
-  if (context_.shutting_down) close(websocket::close_code::going_away, "server shutting down", "shutdown", true);
+  if (context_.draining) close_for_shutdown();  // Upgraded as the shutdown began: no session admitted.
 }
 
 // Messages are read in pieces, so that one over max_message_bytes is never buffered whole: past the
@@ -201,7 +201,7 @@ ClientMessage WebSocketSession::oversized_message() const {
 void WebSocketSession::handle(ClientMessage&& message, Clock::time_point now) {
   // Closing, or the server stopping (its close is on the way): nothing new is answered (docs/PROTOCOL.md
   // "Closing"), so that a client counting credits stops sending instead of being fed `superseded`.
-  if (close_request_ || context_.shutting_down) return;
+  if (close_request_ || context_.draining) return;
   if (auto* frame = std::get_if<FrameMessage>(&message)) {
     handle_frame(std::move(*frame), now);
   } else if (const auto* config = std::get_if<ConfigMessage>(&message)) {

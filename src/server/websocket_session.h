@@ -44,6 +44,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   void run(http::request<http::string_body> request);
 
   void shut_down() override;
+  bool is_stream() const override { return true; }
   QueueDepths depths() const override;
 
  private:
@@ -80,6 +81,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   void on_idle_timer(beast::error_code error);
 
   void close(websocket::close_code code, const std::string& reason, const char* metric_reason, bool drain);
+  void close_for_shutdown();
   void do_close();
   void on_close(beast::error_code error);
   void force_close();

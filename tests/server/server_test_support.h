@@ -53,11 +53,17 @@ inline ServerOptions test_options() {
 // A Server running in a background thread for the test's lifetime.
 class RunningServer {
  public:
-  explicit RunningServer(ServerOptions options = test_options())
-      : server_(std::move(options)), thread_([this] { server_.run(); }) {}
+  // `handle_signals`: run() takes SIGINT and SIGTERM (the test then raises them).
+  explicit RunningServer(ServerOptions options = test_options(), bool handle_signals = false)
+      : server_(std::move(options)), thread_([this, handle_signals] { server_.run(handle_signals); }) {}
   ~RunningServer() { stop(); }
   void stop() {
     server_.stop();
+    join();
+  }
+  // Starts a drain (SIGTERM's shutdown) and returns at once; join() waits for run() to return.
+  void drain() { server_.drain(); }
+  void join() {
     if (thread_.joinable()) thread_.join();
   }
   std::uint16_t port() const { return server_.port(); }
@@ -97,13 +103,20 @@ inline Bytes psf1(std::uint64_t sequence, std::uint64_t timestamp_us, const Byte
 // A blocking WebSocket client whose reads give up after a timeout (the stream is unusable after one).
 class WsClient {
  public:
-  explicit WsClient(std::uint16_t port, int receive_buffer_bytes = 0) : ws_(io_) {
+  // `target` may carry ?token=; `authorization` is sent as the Authorization header when not empty.
+  explicit WsClient(std::uint16_t port, int receive_buffer_bytes = 0, const std::string& target = "/ws",
+                    const std::string& authorization = {})
+      : ws_(io_) {
     net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_).socket();
     socket.open(net::ip::tcp::v4());
     if (receive_buffer_bytes > 0) socket.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes));
     socket.connect({net::ip::make_address("127.0.0.1"), port});
     socket.set_option(net::ip::tcp::no_delay(true));
-    ws_.handshake("127.0.0.1:" + std::to_string(port), "/ws");
+    if (!authorization.empty()) {
+      ws_.set_option(websocket::stream_base::decorator(
+          [authorization](websocket::request_type& request) { request.set(http::field::authorization, authorization); }));
+    }
+    ws_.handshake("127.0.0.1:" + std::to_string(port), target);
   }
 
   void send_text(const std::string& text) {
@@ -178,17 +191,20 @@ struct HttpReply {
   std::string content_type;
   std::string content_length;
   std::string body;
+  std::string www_authenticate;
 };
 
 // `websocket_upgrade`: send a WebSocket upgrade request (Beast's own handshake drops the response when
 // the server declines, and the tests want its status).
+// `authorization`: the Authorization header's value, when not empty.
 inline HttpReply http_request(std::uint16_t port, http::verb verb, const std::string& target, std::string body = {},
-                              bool websocket_upgrade = false) {
+                              bool websocket_upgrade = false, const std::string& authorization = {}) {
   net::io_context io;
   beast::tcp_stream stream(io);
   stream.connect({net::ip::make_address("127.0.0.1"), port});
   http::request<http::string_body> request{verb, target, 11};
   request.set(http::field::host, "127.0.0.1");
+  if (!authorization.empty()) request.set(http::field::authorization, authorization);
   if (websocket_upgrade) {
     request.set(http::field::connection, "Upgrade");
     request.set(http::field::upgrade, "websocket");
@@ -205,7 +221,8 @@ inline HttpReply http_request(std::uint16_t port, http::verb verb, const std::st
   http::read(stream, buffer, parser);
   const auto& response = parser.get();
   return {response.result_int(), std::string(response[http::field::content_type]),
-          std::string(response[http::field::content_length]), response.body()};
+          std::string(response[http::field::content_length]), response.body(),
+          std::string(response[http::field::www_authenticate])};
 }
 
 // The value of one sample line of /metrics ("name{labels} value"), or -1 when absent.
