@@ -18,6 +18,7 @@ const DEFAULTS = {
   answerTimeoutMs: 10000,  // A credit unanswered this long is freed (reported dropped "timeout"); a safety net only.
   reconnectInitialMs: 500,
   reconnectMaxMs: 8000,
+  token: null,             // Access token (serve --auth-token-file): sent as ?token=, never shown in messages.
   WebSocket: globalThis.WebSocket,  // Injectable for tests.
 };
 
@@ -154,7 +155,7 @@ export class PoseStreamClient extends EventTarget {
     this.setState(this.attempt === 0 ? "connecting" : "reconnecting", `connecting to ${this.url}`);
     let socket;
     try {
-      socket = new this.options.WebSocket(this.url);
+      socket = new this.options.WebSocket(urlWithToken(this.url, this.options.token));
     } catch (error) {
       this.emit("error", { code: "connect_failed", message: String(error.message ?? error) });
       this.scheduleReconnect();
@@ -360,6 +361,12 @@ function averageTimings(timings) {
   }
   for (const stage of Object.keys(sums)) sums[stage] /= timings.length;
   return sums;
+}
+
+// Browsers cannot set an Authorization header on a WebSocket: the token goes in the query.
+function urlWithToken(url, token) {
+  if (!token) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
 }
 
 // Opens a stream to a posestream server: `url` is its WebSocket address (ws://host:port/ws).
