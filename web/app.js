@@ -30,6 +30,11 @@ function serverUrl() {
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
 }
 
+// The server's access token (serve --auth-token-file), from the page's own address: ?token=TOKEN.
+function accessToken() {
+  return new URLSearchParams(location.search).get("token");
+}
+
 // The config message the settings form stands for.
 function configOfForm() {
   const form = page.form.elements;
@@ -135,7 +140,7 @@ async function main() {
     return;
   }
   const client = connect(serverUrl(), { source: page.video, maxInFlight: 2, config: configOfForm(),
-                                        ...encodingOfForm() });
+                                        token: accessToken(), ...encodingOfForm() });
   debug.client = client;
   page.view = new StageView({ stage: document.getElementById("stage"), frameCanvas: document.getElementById("frame"),
                               overlayCanvas: document.getElementById("overlay"), client, onDrawn,
