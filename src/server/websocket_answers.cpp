@@ -26,10 +26,11 @@ void WebSocketSession::log_answer(const stream::Answer& answer) const {
     const stream::FrameTiming& timing = result->result.timing;
     // The model runs explain most of a slow frame: a pose detector run, or extra hand landmark runs.
     spdlog::info(
-        "{} frame {}: result decode {:.1f} pose {:.1f} hands {:.1f} total {:.1f} ms (waited {:.1f}; runs: pose "
-        "detector {}, palm detector {}, hand landmarks {}; found: {} pose, {} hands)",
+        "{} frame {}: result decode {:.1f} pose {:.1f} hands {:.1f} total {:.1f} ms (waited {:.1f}; {} path, "
+        "cpu wait {:.1f} ms; runs: pose detector {}, palm detector {}, hand landmarks {}; found: {} pose, {} hands)",
         id_, result->sequence, timing.decode_ms, timing.pose_ms, timing.hands_ms, timing.total_ms,
-        timing.reorder_ms + timing.queue_ms, timing.pose_detector_ran ? 1 : 0, timing.palm_detector_runs,
+        timing.reorder_ms + timing.queue_ms, timing.parallel ? "parallel" : "single", timing.cpu_wait_ms,
+        timing.pose_detector_ran ? 1 : 0, timing.palm_detector_runs,
         timing.hand_landmark_runs, result->result.pose ? 1 : 0, result->result.hands.size());
     return;
   }

@@ -83,6 +83,11 @@ struct FrameTiming {
   int palm_detector_runs = 0;
   int hand_landmark_runs = 0;
   bool concurrent = false;  // Pose and the tracked hands ran side by side (PipelineOptions::concurrent_stages).
+  // Filled by the Scheduler (stream/parallelism.h): whether the frame ran on the inference pool and its
+  // helper ("parallel") or on its worker's thread alone ("single"), and how long the threads that ran it
+  // were runnable but not running (the kernel's run-queue wait: CPU taken by other threads or processes).
+  bool parallel = false;
+  double cpu_wait_ms = 0;
 };
 
 // One frame's answer. ok() or `error` names the stage and what went wrong ("decode: truncated JPEG
