@@ -93,6 +93,12 @@ Metrics::Metrics()
                        .Help("Times a WebSocket stopped reading because its client sent over max_messages_per_second")
                        .Register(*registry_)
                        .Add({})),
+      tls_handshake_failures_(BuildCounter()
+                                  .Name("posestream_tls_handshake_failures_total")
+                                  .Help("TLS handshakes that failed or timed out (a connection closed before its "
+                                        "hello is not counted)")
+                                  .Register(*registry_)
+                                  .Add({})),
       http_requests_(BuildCounter()
                          .Name("posestream_http_requests_total")
                          .Help("HTTP requests, by route and status")
@@ -144,6 +150,8 @@ void Metrics::connection_closed(const std::string& reason) { closed_.Add({{"reas
 void Metrics::bad_message() { bad_messages_.Increment(); }
 
 void Metrics::read_paused() { read_pauses_.Increment(); }
+
+void Metrics::tls_handshake_failed() { tls_handshake_failures_.Increment(); }
 
 void Metrics::http_request(const std::string& route, unsigned status) {
   http_requests_.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();

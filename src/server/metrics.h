@@ -33,6 +33,8 @@ struct QueueDepths {
 //   posestream_connections_closed_total{reason="client|dropped|idle|too_big|slow_reader|shutdown|busy|error"}
 //   posestream_bad_messages_total     messages answered `error`
 //   posestream_read_pauses_total      times a WebSocket stopped reading: its client was over max_messages_per_second
+//   posestream_tls_handshake_failures_total  TLS handshakes that failed or timed out (plain HTTP on a TLS
+//                                     port, an untrusted certificate); peers that closed before a hello are not counted
 //   posestream_http_requests_total{route="ws|detect|healthz|readyz|metrics|static|other",code="..."}
 class Metrics {
  public:
@@ -49,6 +51,7 @@ class Metrics {
   void connection_closed(const std::string& reason);
   void bad_message();
   void read_paused();
+  void tls_handshake_failed();
   void http_request(const std::string& route, unsigned status);
 
   // The Prometheus text exposition format, with the gauges set from `depths` first.
@@ -75,6 +78,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& closed_;
   prometheus::Counter& bad_messages_;
   prometheus::Counter& read_pauses_;
+  prometheus::Counter& tls_handshake_failures_;
   prometheus::Family<prometheus::Counter>& http_requests_;
 };
 
