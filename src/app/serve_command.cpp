@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "app/parallelism_flags.h"
 #include "server/server.h"
 
 namespace posestream::app {
@@ -21,6 +22,7 @@ struct ServeFlags {
   std::int64_t drain_timeout_ms = 0;
   std::string auth_token_file;
   std::string metrics_token_file;
+  ParallelismFlags parallelism;
 };
 
 void add_limit_flags(CLI::App& command, ServeFlags& flags) {
@@ -82,6 +84,7 @@ void serve(ServeFlags& flags) {
   options.drain_timeout = std::chrono::milliseconds{flags.drain_timeout_ms};
   options.auth_token_file = flags.auth_token_file;
   options.metrics_token_file = flags.metrics_token_file;
+  flags.parallelism.apply(options.parallelism);
   options.models_dir = resolve_models_dir(flags.models_dir);
   if (!flags.web_dir.empty()) options.web_dir = flags.web_dir;
   server::Server server(options);
@@ -126,6 +129,7 @@ void add_serve(CLI::App& app) {
   command.add_flag("--log-frames", options.log_frames, "Log one line per answered frame");
   add_limit_flags(command, *flags);
   add_deployment_flags(command, *flags);
+  add_parallelism_flags(command, flags->parallelism);
   command.callback([flags] { serve(*flags); });
 }
 

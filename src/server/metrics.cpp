@@ -102,7 +102,8 @@ Metrics::Metrics()
       http_requests_(BuildCounter()
                          .Name("posestream_http_requests_total")
                          .Help("HTTP requests, by route and status")
-                         .Register(*registry_)) {
+                         .Register(*registry_)),
+      parallelism_(*registry_) {
   frames_by_outcome_[0] = &frames_.Add({{"outcome", "result"}});
   for (stream::DroppedReason reason : kReasons) {
     frames_by_outcome_[outcome_index(reason)] = &frames_.Add({{"outcome", stream::to_string(reason)}});
@@ -134,6 +135,7 @@ void Metrics::on_result(const stream::FrameTiming& timing) {
                              timing.pose_ms,    timing.hands_ms, timing.total_ms};
   for (std::size_t i = 0; i < stages_.size(); ++i) stages_[i]->Observe(seconds(stage_ms[i]));
   end_to_end_.Observe(seconds(timing.reorder_ms + timing.queue_ms + timing.total_ms));
+  parallelism_.on_result(timing);
 }
 
 void Metrics::session_opened() {
@@ -162,6 +164,7 @@ std::string Metrics::scrape(const QueueDepths& depths) {
   worker_depth_.Set(static_cast<double>(depths.worker));
   write_queue_bytes_.Set(static_cast<double>(depths.write_bytes));
   resident_bytes_.Set(static_cast<double>(resident_memory_bytes()));
+  parallelism_.update();
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

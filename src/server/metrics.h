@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "server/parallelism_metrics.h"
 #include "stream/stream.h"
 
 namespace posestream::server {
@@ -36,6 +37,7 @@ struct QueueDepths {
 //   posestream_tls_handshake_failures_total  TLS handshakes that failed or timed out (plain HTTP on a TLS
 //                                     port, an untrusted certificate); peers that closed before a hello are not counted
 //   posestream_http_requests_total{route="ws|detect|healthz|readyz|metrics|static|other",code="..."}
+//   and ParallelismMetrics' (server/parallelism_metrics.h): frames by path, CPU wait, the governor's state
 class Metrics {
  public:
   Metrics();
@@ -56,6 +58,8 @@ class Metrics {
 
   // The Prometheus text exposition format, with the gauges set from `depths` first.
   std::string scrape(const QueueDepths& depths);
+  // Frames by path, their CPU wait and the parallelism governor's state (server/parallelism_metrics.h).
+  ParallelismMetrics& parallelism() { return parallelism_; }
 
  private:
   void on_result(const stream::FrameTiming& timing);
@@ -80,6 +84,7 @@ class Metrics {
   prometheus::Counter& read_pauses_;
   prometheus::Counter& tls_handshake_failures_;
   prometheus::Family<prometheus::Counter>& http_requests_;
+  ParallelismMetrics parallelism_;
 };
 
 }  // namespace posestream::server

@@ -71,6 +71,15 @@ void log_thread_counts(const ServerContext& context) {
   const std::string inference = (pool > 1 ? "inference pool of " + std::to_string(pool) : "no inference pool") +
                                 (context.options.inference_threads == 0 ? "" : " (set)");
   spdlog::info("CPUs: {} -> {}, {}", scheduler.cpu_budget().describe(), workers, inference);
+  if (pool > 1) {
+    const stream::ParallelismOptions& rule = context.options.parallelism;
+    spdlog::info("parallel path (a lone stream's pool and helper): {}{}", stream::to_string(rule.mode),
+                 rule.mode == stream::ParallelismOptions::Mode::always
+                     ? ""
+                     : fmt::format(", off while other processes use over {:.2f} CPU of the ones it needs or a "
+                                   "frame waits over {:.0f}% of its time for CPU; back {} ms after the last",
+                                   rule.cpu_slack, rule.max_cpu_wait_share * 100, rule.hold.count()));
+  }
 }
 
 }  // namespace

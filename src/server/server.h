@@ -38,6 +38,9 @@ struct ServerOptions {
   // each worker infers on its own thread; 0 = the CPUs this process may use, as for workers.
   // `posestream serve` defaults to 0.
   std::size_t inference_threads = 1;
+  // When a lone stream may use that pool (stream::ParallelismOptions): by default only while no other
+  // process takes the CPUs it needs.
+  stream::ParallelismOptions parallelism;
   std::size_t io_threads = 1;     // Network threads (parsing, encoding, sockets); inference never runs here.
   bool log_frames = false;        // One log line per answered frame.
   Limits limits;

@@ -14,6 +14,7 @@ stream::SchedulerOptions scheduler_options(const ServerOptions& options, Metrics
   stream::SchedulerOptions scheduler;
   scheduler.worker_count = options.workers;
   scheduler.inference_threads = options.inference_threads;
+  scheduler.parallelism = options.parallelism;
   scheduler.max_sessions = options.limits.max_sessions + options.limits.max_detect_requests;
   scheduler.pipeline.decode_limits = decode_limits(options.limits);
   scheduler.prewarm = options.prewarm;
@@ -77,7 +78,9 @@ ServerContext::ServerContext(ServerOptions server_options)
       metrics_tokens(load_tokens(options.metrics_token_file, "--metrics-token-file")),
       models(std::make_shared<stream::ModelLibrary>(options.models_dir)),
       scheduler(std::make_unique<stream::Scheduler>(models, scheduler_options(options, metrics))),
-      io(static_cast<int>(std::max<std::size_t>(options.io_threads, 1))) {}
+      io(static_cast<int>(std::max<std::size_t>(options.io_threads, 1))) {
+  metrics.parallelism().watch([scheduler = scheduler.get()] { return scheduler->parallelism_status(); });
+}
 
 ServerContext::~ServerContext() {
   // Workers post answers to connections' strands: they stop before the io_context goes.

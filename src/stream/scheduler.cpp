@@ -112,6 +112,7 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
     if (options_.prewarm->pose) models_->pose(*options_.prewarm->pose);
     if (options_.prewarm->hands) models_->hands(*options_.prewarm->hands);
   }
+  if (auto error = validate(options_.parallelism)) throw std::invalid_argument("scheduler: " + *error);
   if (options_.pipeline.concurrent_stages) {
     throw std::invalid_argument("scheduler: pipeline.concurrent_stages would give every worker a second thread; "
                                 "set concurrent_stages (the lone worker's pipeline only)");
@@ -127,6 +128,7 @@ Scheduler::Scheduler(std::shared_ptr<ModelLibrary> models, SchedulerOptions opti
     PipelineOptions pooled_options = options_.pipeline;
     pooled_options.concurrent_stages = options_.concurrent_stages;
     pooled_pipeline_ = std::make_unique<FramePipeline>(models_, pooled_options);
+    start_governor();
   }
   workers_.reserve(workers);
   try {
@@ -190,22 +192,62 @@ void Scheduler::work(FramePipeline& pipeline, bool prewarm_pooled) {
       prewarm(*pooled_pipeline_, *options_.prewarm);
     }
   }
-  while (std::shared_ptr<Session> session = run_queue_->pop()) run_next(*session, pipeline);
+  const ThreadRunDelay own_wait;  // Opened here: it reads this worker thread's schedstat.
+  while (std::shared_ptr<Session> session = run_queue_->pop()) run_next(*session, pipeline, own_wait);
 }
 
-// The pooled pipeline only for a worker that is alone in being busy: a second worker starting meanwhile
-// runs on its own thread, and the pooled frame finishes with the pool.
-void Scheduler::run_next(Session& session, FramePipeline& own) {
-  std::size_t busy = ++busy_workers_;
-  if (busy > 1 && pooled_pipeline_) busy = wait_for_handover();
-  if (busy == 1 && pooled_pipeline_ && pooled_mutex_.try_lock()) {
+// The pooled pipeline only for a worker that is alone in being busy (a second worker starting meanwhile
+// runs on its own thread, and the pooled frame finishes with the pool) and while the governor finds the
+// CPUs it needs free. Its frames are measured over all of the process's threads, the others over the
+// worker's own.
+void Scheduler::run_next(Session& session, FramePipeline& own, const ThreadRunDelay& own_wait) {
+  const std::size_t busy = ++busy_workers_;
+  if (pooled_pipeline_ && take_parallel_path(busy)) {
     const std::lock_guard lock(pooled_mutex_, std::adopt_lock);
     ++pooled_runs_;
-    session.run_next(*pooled_pipeline_);
+    const std::optional<FrameTiming> timing = session.run_next(*pooled_pipeline_, {true, process_run_delay_ns});
+    if (timing) governor_->observe_parallel_frame(timing->total_ms, timing->cpu_wait_ms, Clock::now());
   } else {
-    session.run_next(own);
+    session.run_next(own, {false, [&own_wait] { return own_wait.read_ns(); }});
   }
   --busy_workers_;
+}
+
+// True (with pooled_mutex_ held) if this worker's frame takes the parallel path; `busy`: workers busy,
+// this one included.
+bool Scheduler::take_parallel_path(std::size_t busy) {
+  const Clock::time_point now = Clock::now();
+  sample_cpu_use(now);
+  if (!governor_->parallel_allowed(now)) return false;
+  if (busy > 1) busy = wait_for_handover();
+  return busy == 1 && pooled_mutex_.try_lock();
+}
+
+void Scheduler::sample_cpu_use(Clock::time_point now) {
+  if (!governor_->sample_due(now)) return;
+  const std::unique_lock lock(sample_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // Another worker is sampling.
+  if (const std::optional<CpuSample> sample = options_.cpu_sampler()) governor_->observe_sample(*sample);
+}
+
+void Scheduler::start_governor() {
+  const CpuBudget& budget = *options_.cpu_budget;
+  const std::size_t pool = options_.pipeline.inference_pool->size();
+  ParallelismCpus cpus;
+  cpus.budget = static_cast<double>(budget.cpus);
+  cpus.affinity = static_cast<double>(budget.affinity_cpus);
+  cpus.needed = static_cast<double>(std::max<std::size_t>(pool, options_.concurrent_stages ? 2 : 1));
+  governor_ = std::make_unique<ParallelismGovernor>(options_.parallelism, cpus);
+  if (!options_.cpu_sampler) {
+    options_.cpu_sampler = [cpus = affinity_cpu_list()] { return read_cpu_sample(cpus); };
+  }
+  // The baseline: the first frame is judged on the CPU use since the server started.
+  if (const std::optional<CpuSample> sample = options_.cpu_sampler()) governor_->observe_sample(*sample);
+}
+
+std::optional<ParallelismStatus> Scheduler::parallelism_status() const {
+  if (!governor_) return std::nullopt;
+  return governor_->status(Clock::now());
 }
 
 }  // namespace posestream::stream

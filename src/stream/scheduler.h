@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,8 +14,10 @@
 #include <vector>
 
 #include "stream/cpu_budget.h"
+#include "stream/cpu_usage.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
+#include "stream/parallelism.h"
 #include "stream/session.h"
 
 namespace posestream::stream {
@@ -41,6 +44,12 @@ struct SchedulerOptions {
   // 1.3-1.9x slower. Costs a second runtime set (53 MB for pose full + hands full). Not measured against
   // larger pools. pipeline.concurrent_stages must stay false (workers' own pipelines use one thread).
   bool concurrent_stages = true;
+  // When a lone stream's frame may use that pool and helper (stream/parallelism.h): by default only while
+  // no other process takes the CPUs they need; then on the worker's own thread.
+  ParallelismOptions parallelism;
+  // Where the governor's machine samples come from. Empty: read_cpu_sample() over this process's affinity
+  // mask (a test injects a busy or an idle machine).
+  std::function<std::optional<CpuSample>()> cpu_sampler;
   // What counts of 0 resolve to. nullopt: read_cpu_budget() when the Scheduler is built (a test sets it).
   std::optional<CpuBudget> cpu_budget;
   PipelineOptions pipeline;
@@ -112,12 +121,18 @@ class Scheduler {
   std::size_t open_sessions() const { return run_queue_->open_count(); }
   // Frames run so far on the inference pool's pipeline (a worker alone in being busy took it).
   std::uint64_t pooled_runs() const noexcept { return pooled_runs_.load(); }
+  // Whether the parallel path is on now, and why not (nullopt: no inference pool, so no parallel path).
+  std::optional<ParallelismStatus> parallelism_status() const;
 
  private:
   void work(FramePipeline& pipeline, bool prewarm_pooled);
-  void run_next(Session& session, FramePipeline& own);
+  void run_next(Session& session, FramePipeline& own, const ThreadRunDelay& own_wait);
+  bool take_parallel_path(std::size_t busy);
+  void start_governor();
+  void sample_cpu_use(std::chrono::steady_clock::time_point now);
   std::size_t wait_for_handover() const;
 
+  using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::microseconds kPoolHandoverWait{300};
 
   std::shared_ptr<ModelLibrary> models_;
@@ -127,6 +142,8 @@ class Scheduler {
   std::mutex stop_mutex_;  // Serializes stop() calls.
   std::unique_ptr<FramePipeline> pooled_pipeline_;  // On the inference pool; nullptr without one.
   std::mutex pooled_mutex_;                         // Held by the worker running pooled_pipeline_.
+  std::unique_ptr<ParallelismGovernor> governor_;  // With pooled_pipeline_ only.
+  std::mutex sample_mutex_;                        // One worker samples at a time; the others go on.
   std::atomic<std::size_t> busy_workers_{0};
   std::atomic<std::uint64_t> pooled_runs_{0};
   std::vector<std::thread> workers_;

@@ -281,7 +281,7 @@ std::optional<Session::Queued> Session::take_next(Answers& answers) {
   return job;
 }
 
-void Session::run_next(FramePipeline& pipeline) {
+std::optional<FrameTiming> Session::run_next(FramePipeline& pipeline, const FrameRun& run) {
   Answers answers;
   std::optional<Queued> job;
   {
@@ -289,9 +289,10 @@ void Session::run_next(FramePipeline& pipeline) {
     job = take_next(answers);
   }
   deliver(answers);
-  if (!job) return;
+  if (!job) return std::nullopt;
 
-  FrameResult result = run_job(*job, pipeline);
+  FrameResult result = run_job(*job, pipeline, run);
+  const FrameTiming timing = result.timing;
   {
     const std::lock_guard lock(mutex_);
     answer_result(*job, std::move(result), answers);
@@ -304,17 +305,47 @@ void Session::run_next(FramePipeline& pipeline) {
     if (!closed_) schedule(answers);
   }
   deliver(answers);
+  return timing;
 }
 
 // The pipeline answers bad input with an error rather than throwing; this catch is for what is left
 // (allocation failure, an observer throwing), so that the frame still gets its one answer and the
 // session does not stay marked as scheduled.
-FrameResult Session::run_job(const Queued& job, FramePipeline& pipeline) {
+namespace {
+
+// The run-queue wait of a frame's threads between its construction and elapsed_ms(); 0 if unknown.
+class CpuWaitStopwatch {
+ public:
+  using Reader = std::function<std::optional<std::uint64_t>()>;
+  explicit CpuWaitStopwatch(const Reader& read) : read_(read) {
+    if (!read_) return;
+    const std::optional<std::uint64_t> now = read_();
+    measured_ = now.has_value();
+    start_ns_ = now.value_or(0);
+  }
+  double elapsed_ms() const {
+    if (!measured_) return 0;
+    // A thread that ended meanwhile leaves the process's sum smaller: counted as no wait.
+    const std::uint64_t end_ns = read_().value_or(0);
+    return end_ns > start_ns_ ? static_cast<double>(end_ns - start_ns_) * 1e-6 : 0;
+  }
+
+ private:
+  const Reader& read_;
+  bool measured_ = false;
+  std::uint64_t start_ns_ = 0;
+};
+
+}  // namespace
+
+FrameResult Session::run_job(const Queued& job, FramePipeline& pipeline, const FrameRun& run) {
   const TimePoint started = Clock::now();
   FrameResult result;
   try {
     if (observer_->on_frame) observer_->on_frame(*this, FramePhase::started);
+    const CpuWaitStopwatch cpu_wait(run.read_cpu_wait_ns);
     result = pipeline.run(job.frame.payload.bytes, job.frame.timestamp_us, state_);
+    result.timing.cpu_wait_ms = cpu_wait.elapsed_ms();
   } catch (const std::exception& error) {
     result.error = std::string("worker: ") + error.what();
   } catch (...) {
@@ -325,6 +356,7 @@ FrameResult Session::run_job(const Queued& job, FramePipeline& pipeline) {
   } catch (...) {
     // An observer's failure is not the frame's.
   }
+  result.timing.parallel = run.parallel;
   result.timing.queue_ms = milliseconds_between(job.released_at, started);
   if (job.frame.payload.received_at != TimePoint{}) {
     result.timing.reorder_ms = milliseconds_between(job.frame.payload.received_at, job.released_at);

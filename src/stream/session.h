@@ -175,13 +175,20 @@ class Session : public std::enable_shared_from_this<Session> {
   using Answers = std::vector<Answer>;
 
   // Worker side (Scheduler): runs the next queued frame, or nothing if there is none any more.
-  void run_next(FramePipeline& pipeline);
+  // How a worker runs a frame (Scheduler): on which path, and how to read the summed run-queue wait of the
+  // threads that run it (nanoseconds; unset or nullopt: not measured). Both go into FrameTiming.
+  struct FrameRun {
+    bool parallel = false;
+    std::function<std::optional<std::uint64_t>()> read_cpu_wait_ns;
+  };
+  // Runs the next frame, if any; its timing, for the Scheduler's ParallelismGovernor.
+  std::optional<FrameTiming> run_next(FramePipeline& pipeline, const FrameRun& run);
 
   void settle(std::vector<ReorderEvent<Pending>>& events, Answers& answers);
   void admit(Frame<Pending>&& frame, Answers& answers);
   void schedule(Answers& answers);
   std::optional<Queued> take_next(Answers& answers);
-  FrameResult run_job(const Queued& job, FramePipeline& pipeline);
+  FrameResult run_job(const Queued& job, FramePipeline& pipeline, const FrameRun& run);
   void answer_result(const Queued& job, FrameResult&& result, Answers& answers);
   void drop(SequenceRange sequences, DroppedReason reason, Answers& answers, std::string message = {});
   void flush_all(Answers& answers);

@@ -14,6 +14,7 @@
 #include "stream/cpu_budget.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
+#include "stream/parallelism.h"
 #include "stream/reorder_buffer.h"
 #include "stream/scheduler.h"
 #include "stream/session.h"

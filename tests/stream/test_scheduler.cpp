@@ -339,6 +339,7 @@ TEST(Scheduler, ALoneStreamRunsOnTheInferencePool) {
     // finishing the previous one, and then (rightly) runs on its own thread.
     options.worker_count = 1;
     options.inference_threads = threads;
+    options.parallelism.mode = ParallelismOptions::Mode::always;  // Whatever else the machine runs.
     options.prewarm = light_config();
     Recorder recorder;
     Scheduler scheduler(shared_library(), options);
