@@ -13,6 +13,7 @@
 
 #include "app/commands.h"
 #include "app/load_client.h"
+#include "app/load_report.h"
 
 namespace posestream::app {
 namespace {
@@ -28,21 +29,58 @@ struct LoadFlags {
   std::string pose;
   std::string hands;
   std::string drop_policy;
+  std::string token_file;
+  std::string ca_file;
+  bool insecure = false;
+  std::size_t reconnect_backoff_ms = 50;
+  std::size_t reconnect_backoff_max_ms = 1'000;
   LoadPlan plan;
 };
 
-// ws://HOST:PORT/PATH into the plan (IPv4 or a name; no TLS).
-void parse_url(const std::string& url, LoadPlan& plan) {
-  const std::string scheme = "ws://";
-  if (!url.starts_with(scheme)) throw std::invalid_argument("load: --url must start with ws://, got '" + url + "'");
-  const std::string rest = url.substr(scheme.size());
+// ws://HOST[:PORT]/PATH or wss://... into the target (IPv4 or a name).
+void parse_url(const std::string& url, LoadTarget& target) {
+  const std::size_t scheme_end = url.find("://");
+  const std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+  if (scheme != "ws" && scheme != "wss") {
+    throw std::invalid_argument("load: --url must start with ws:// or wss://, got '" + url + "'");
+  }
+  target.tls = scheme == "wss";
+  const std::string rest = url.substr(scheme_end + 3);
   const std::size_t slash = rest.find('/');
   const std::string authority = rest.substr(0, slash);
-  plan.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  target.path = slash == std::string::npos ? "/" : rest.substr(slash);
   const std::size_t colon = authority.rfind(':');
-  plan.host = authority.substr(0, colon);
-  plan.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
-  if (plan.host.empty() || plan.port.empty()) throw std::invalid_argument("load: no host or port in '" + url + "'");
+  target.host = authority.substr(0, colon);
+  target.port = colon == std::string::npos ? (target.tls ? "443" : "80") : authority.substr(colon + 1);
+  if (target.host.empty() || target.port.empty()) throw std::invalid_argument("load: no host or port in '" + url + "'");
+}
+
+// The token file's first line that is not blank or a comment, trimmed (the server's file format).
+std::string read_token(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("load: cannot read --token-file " + path);
+  for (std::string line; std::getline(file, line);) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+  }
+  throw std::runtime_error("load: no token in --token-file " + path);
+}
+
+// Verifies servers against the system's CAs, or --ca-file's, or (--insecure) not at all.
+void configure_tls(const LoadFlags& flags, ssl::context& context) {
+  if (flags.insecure) {
+    context.set_verify_mode(ssl::verify_none);
+    return;
+  }
+  context.set_verify_mode(ssl::verify_peer);
+  beast::error_code error;
+  if (flags.ca_file.empty()) {
+    context.set_default_verify_paths(error);
+  } else {
+    context.load_verify_file(flags.ca_file, error);
+  }
+  if (error) throw std::runtime_error("load: TLS certificates " + (flags.ca_file.empty() ? std::string("(system)") : flags.ca_file) + ": " + error.message());
 }
 
 bool is_image_file(const std::filesystem::path& path) {
@@ -94,97 +132,28 @@ std::optional<std::string> config_message(const LoadFlags& flags) {
   return config.dump();
 }
 
-nlohmann::json summarize(const LoadFlags& flags, const std::vector<std::shared_ptr<LoadStream>>& streams,
-                         double elapsed_s) {
-  LoadStats total;
-  nlohmann::json per_stream = nlohmann::json::array();
-  for (const auto& stream : streams) {
-    const LoadStats& stats = stream->stats();
-    total.frames_sent += stats.frames_sent;
-    total.frames_skipped += stats.frames_skipped;
-    total.answered_twice += stats.answered_twice;
-    total.results_out_of_order += stats.results_out_of_order;
-    total.unanswered += stats.unanswered;
-    for (const auto& [kind, count] : stats.answers) total.answers[kind] += count;
-    total.latency_ms.insert(total.latency_ms.end(), stats.latency_ms.begin(), stats.latency_ms.end());
-    total.pipeline_ms.insert(total.pipeline_ms.end(), stats.pipeline_ms.begin(), stats.pipeline_ms.end());
-    total.server_total_ms.insert(total.server_total_ms.end(), stats.server_total_ms.begin(),
-                                 stats.server_total_ms.end());
-    per_stream.push_back({{"frames_sent", stats.frames_sent}, {"answers", stats.answers}, {"error", stats.error},
-                          {"server_close", stats.close_reason}});
-  }
-  std::sort(total.latency_ms.begin(), total.latency_ms.end());
-  const double results = static_cast<double>(total.answers["result"]);
-  double mean = 0;
-  for (double value : total.latency_ms) mean += value / static_cast<double>(total.latency_ms.size());
-  return {{"url", flags.url},
-          {"streams", flags.streams},
-          {"fps", flags.plan.fps},
-          {"duration_s", flags.duration_s},
-          {"elapsed_s", elapsed_s},
-          {"frames_sent", total.frames_sent},
-          {"frames_skipped", total.frames_skipped},
-          {"answers", total.answers},
-          {"throughput_results_per_s", results / flags.duration_s},
-          {"latency_ms",
-           {{"p50", percentile(total.latency_ms, 0.50)},
-            {"p95", percentile(total.latency_ms, 0.95)},
-            {"p99", percentile(total.latency_ms, 0.99)},
-            {"mean", mean},
-            {"max", total.latency_ms.empty() ? 0.0 : total.latency_ms.back()}}},
-          {"server_ms",
-           {{"pipeline_p50", percentile(total.pipeline_ms, 0.50)},
-            {"pipeline_p99", percentile(total.pipeline_ms, 0.99)},
-            {"total_p50", percentile(total.server_total_ms, 0.50)},
-            {"total_p99", percentile(total.server_total_ms, 0.99)}}},
-          {"checks",
-           {{"answered_twice", total.answered_twice},
-            {"results_out_of_order", total.results_out_of_order},
-            {"unanswered", total.unanswered}}},
-          {"per_stream", per_stream}};
-}
-
-void print_text(const nlohmann::json& report) {
-  std::cout << "posestream load: " << report["streams"] << " streams x " << report["fps"] << " fps for "
-            << report["duration_s"] << " s -> " << report["url"].get<std::string>() << "\n";
-  std::cout << "frames sent " << report["frames_sent"] << " (skipped " << report["frames_skipped"] << "); answers:";
-  for (const auto& [kind, count] : report["answers"].items()) std::cout << " " << kind << " " << count;
-  std::cout << "\nthroughput " << report["throughput_results_per_s"].get<double>() << " results/s\n";
-  const auto& latency = report["latency_ms"];
-  std::printf("latency send->result ms: p50 %.1f  p95 %.1f  p99 %.1f  mean %.1f  max %.1f\n",
-              latency["p50"].get<double>(), latency["p95"].get<double>(), latency["p99"].get<double>(),
-              latency["mean"].get<double>(), latency["max"].get<double>());
-  const auto& server = report["server_ms"];
-  std::printf("server ms: pipeline (total - queue) p50 %.1f  p99 %.1f; arrival->ready p50 %.1f  p99 %.1f\n",
-              server["pipeline_p50"].get<double>(), server["pipeline_p99"].get<double>(),
-              server["total_p50"].get<double>(), server["total_p99"].get<double>());
-  const auto& checks = report["checks"];
-  std::cout << "checks: answered twice " << checks["answered_twice"] << ", results out of order "
-            << checks["results_out_of_order"] << ", unanswered " << checks["unanswered"] << "\n";
-  for (std::size_t i = 0; i < report["per_stream"].size(); ++i) {
-    const auto& stream = report["per_stream"][i];
-    if (!stream["error"].get<std::string>().empty()) std::cout << "stream " << i << ": " << stream["error"] << "\n";
-    if (!stream["server_close"].get<std::string>().empty()) {
-      std::cout << "stream " << i << ": server closed: " << stream["server_close"] << "\n";
-    }
-  }
-}
-
 void run_load(LoadFlags& flags) {
-  parse_url(flags.url, flags.plan);
+  parse_url(flags.url, flags.plan.target);
+  if (!flags.token_file.empty()) flags.plan.target.token = read_token(flags.token_file);
+  flags.plan.target.tls_verify = !flags.insecure;
   flags.plan.duration = std::chrono::milliseconds(static_cast<std::int64_t>(flags.duration_s * 1000));
+  flags.plan.reconnect_backoff = std::chrono::milliseconds(flags.reconnect_backoff_ms);
+  flags.plan.reconnect_backoff_max = std::chrono::milliseconds(std::max(flags.reconnect_backoff_max_ms, flags.reconnect_backoff_ms));
   flags.plan.config_json = config_message(flags);
   const std::vector<std::string> frames = load_frames(flags);
+  ssl::context tls_context(ssl::context::tls_client);
+  if (flags.plan.target.tls) configure_tls(flags, tls_context);
   net::io_context io;
   std::vector<std::shared_ptr<LoadStream>> streams;
   for (std::size_t i = 0; i < flags.streams; ++i) {
-    streams.push_back(std::make_shared<LoadStream>(io, flags.plan, frames, flags.seed + static_cast<std::uint32_t>(i)));
+    streams.push_back(std::make_shared<LoadStream>(io, tls_context, flags.plan, frames, flags.seed + static_cast<std::uint32_t>(i)));
     streams.back()->run();
   }
   const auto started = std::chrono::steady_clock::now();
   io.run();
   const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const nlohmann::json report = summarize(flags, streams, elapsed_s);
+  const nlohmann::json report =
+      summarize({flags.url, flags.streams, flags.plan.fps, flags.duration_s, elapsed_s}, streams);
   if (flags.json) {
     std::cout << report.dump(2) << "\n";
   } else {
@@ -199,7 +168,7 @@ void run_load(LoadFlags& flags) {
 void add_load(CLI::App& app) {
   auto flags = std::make_shared<LoadFlags>();
   CLI::App& command = *app.add_subcommand("load", "Drive a server with simulated cameras and report latency");
-  command.add_option("--url", flags->url, "WebSocket URL")->capture_default_str();
+  command.add_option("--url", flags->url, "WebSocket URL: ws:// or wss://")->capture_default_str();
   command.add_option("--streams", flags->streams, "Concurrent streams")->capture_default_str()->check(CLI::Range(1, 10000));
   command.add_option("--fps", flags->plan.fps, "Frames per second per stream")->capture_default_str()->check(CLI::Range(0.1, 1000.0));
   command.add_option("--input", flags->input, "Directory of JPEG/PNG images, one image, or a video")->required();
@@ -216,6 +185,16 @@ void add_load(CLI::App& app) {
   command.add_option("--hands", flags->hands, "Send a config first: hands lite|full|off");
   command.add_option("--drop-policy", flags->drop_policy, "Send a config first: latest|all");
   command.add_flag("--json", flags->json, "Print the report as JSON");
+  command.add_option("--token-file", flags->token_file, "Send the file's first token as Authorization: Bearer");
+  command.add_option("--ca-file", flags->ca_file, "wss://: trust these CA certificates (PEM) instead of the system's");
+  command.add_flag("--insecure", flags->insecure, "wss://: do not verify the server's certificate");
+  command.add_flag("--reconnect", flags->plan.reconnect, "Continue a stream on a new connection when one drops");
+  command.add_option("--reconnect-attempts", flags->plan.reconnect_attempts, "Failed connects in a row before a stream gives up")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  command.add_option("--reconnect-backoff-ms", flags->reconnect_backoff_ms, "First wait before reconnecting (doubles each failure)")
+      ->capture_default_str()->check(CLI::Range(1, 60'000));
+  command.add_option("--reconnect-backoff-max-ms", flags->reconnect_backoff_max_ms, "Longest wait before reconnecting")
+      ->capture_default_str()->check(CLI::Range(1, 600'000));
   command.callback([flags] { run_load(*flags); });
 }
 
