@@ -43,7 +43,8 @@ std::string read_query(std::string_view target, StreamSettings& settings) {
 
 }  // namespace
 
-void HttpSession::start_detect(Request&& request) {
+template <typename Stream>
+void HttpSession<Stream>::start_detect(Request&& request) {
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
   StreamSettings settings;
@@ -71,7 +72,7 @@ void HttpSession::start_detect(Request&& request) {
   options.config = settings.stream_config();
   options.config.static_image_mode = true;
   options.config.smoothing = false;
-  auto sink = [weak = weak_from_this(), executor = strand_, version, keep_alive](stream::Answer&& answer) {
+  auto sink = [weak = this->weak_from_this(), executor = strand_, version, keep_alive](stream::Answer&& answer) {
     net::post(executor, [weak, answer = std::move(answer), version, keep_alive]() mutable {
       if (const auto self = weak.lock()) self->on_detect_answer(std::move(answer), version, keep_alive);
     });
@@ -87,13 +88,14 @@ void HttpSession::start_detect(Request&& request) {
               encode_error("unavailable", "no stream session available (server full or stopping)"), "detect");
     return;
   }
-  pending_self_ = shared_from_this();
+  pending_self_ = this->shared_from_this();
   const auto now = std::chrono::steady_clock::now();
   std::string& body = request.body();
   detect_->push(stream::FrameInput{0, 0, std::vector<std::uint8_t>(body.begin(), body.end()), now}, now);
 }
 
-void HttpSession::on_detect_answer(stream::Answer&& answer, unsigned version, bool keep_alive) {
+template <typename Stream>
+void HttpSession<Stream>::on_detect_answer(stream::Answer&& answer, unsigned version, bool keep_alive) {
   const std::shared_ptr<HttpSession> self = std::move(pending_self_);  // Released when this returns.
   detect_->close();
   detect_.reset();
@@ -111,5 +113,11 @@ void HttpSession::on_detect_answer(stream::Answer&& answer, unsigned version, bo
               encode_error("unavailable", std::string("image not run: ") + stream::to_string(dropped.reason)), "detect");
   }
 }
+
+// The members defined here, for both transports (the class itself is instantiated in http_session.cpp).
+template void HttpSession<PlainStream>::start_detect(Request&&);
+template void HttpSession<TlsStream>::start_detect(Request&&);
+template void HttpSession<PlainStream>::on_detect_answer(stream::Answer&&, unsigned, bool);
+template void HttpSession<TlsStream>::on_detect_answer(stream::Answer&&, unsigned, bool);
 
 }  // namespace posestream::server

@@ -29,14 +29,16 @@ const char* route_of(std::string_view path) {
 
 }  // namespace
 
-bool HttpSession::authorized(const Request& request) const {
+template <typename Stream>
+bool HttpSession<Stream>::authorized(const Request& request) const {
   const AccessTokens* tokens = tokens_for(path_of(request.target()), context_);
   if (tokens == nullptr || tokens->open()) return true;
   return tokens->admits(presented_token(request[http::field::authorization], request.target()));
 }
 
 // The presented token is never echoed nor logged.
-void HttpSession::refuse_unauthorized(const Request& request) {
+template <typename Stream>
+void HttpSession<Stream>::refuse_unauthorized(const Request& request) {
   busy_ = true;
   discard_unread_ = !parser_->is_done();
   http::response<http::string_body> response{http::status::unauthorized, request.version()};
@@ -50,20 +52,32 @@ void HttpSession::refuse_unauthorized(const Request& request) {
   send(std::move(response), route_of(path_of(request.target())));
 }
 
-void HttpSession::discard_then_close() {
+template <typename Stream>
+void HttpSession<Stream>::discard_then_close() {
   buffer_.consume(buffer_.size());
-  stream_.expires_after(context_.options.limits.handshake_timeout);
+  tcp().expires_after(context_.options.limits.handshake_timeout);
   stream_.async_read_some(buffer_.prepare(kDiscardChunkBytes),
-                          beast::bind_front_handler(&HttpSession::on_discard, shared_from_this()));
+                          beast::bind_front_handler(&HttpSession::on_discard, this->shared_from_this()));
 }
 
-void HttpSession::on_discard(beast::error_code error, std::size_t bytes) {
+template <typename Stream>
+void HttpSession<Stream>::on_discard(beast::error_code error, std::size_t bytes) {
   discarded_bytes_ += bytes;
   if (error || discarded_bytes_ > context_.options.limits.max_message_bytes) {
-    stream_.close();
+    tcp().close();
     return;
   }
   discard_then_close();
 }
+
+// The members defined here, for both transports (the class itself is instantiated in http_session.cpp).
+template bool HttpSession<PlainStream>::authorized(const Request&) const;
+template bool HttpSession<TlsStream>::authorized(const Request&) const;
+template void HttpSession<PlainStream>::refuse_unauthorized(const Request&);
+template void HttpSession<TlsStream>::refuse_unauthorized(const Request&);
+template void HttpSession<PlainStream>::discard_then_close();
+template void HttpSession<TlsStream>::discard_then_close();
+template void HttpSession<PlainStream>::on_discard(beast::error_code, std::size_t);
+template void HttpSession<TlsStream>::on_discard(beast::error_code, std::size_t);
 
 }  // namespace posestream::server

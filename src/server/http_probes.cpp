@@ -12,7 +12,8 @@ constexpr std::string_view kJson = "application/json";
 
 // Liveness: 200 whenever the process answers, also while it drains (restarting a draining process
 // would cut its drain short). The status says which.
-void HttpSession::send_health(unsigned version, bool keep_alive) {
+template <typename Stream>
+void HttpSession<Stream>::send_health(unsigned version, bool keep_alive) {
   const nlohmann::json health = {
       {"status", context_.draining ? "draining" : "ok"},
       {"sessions", context_.websocket_sessions.load()},
@@ -25,7 +26,8 @@ void HttpSession::send_health(unsigned version, bool keep_alive) {
 // Readiness: 200 while a new WebSocket session would be admitted. The models are loaded before the port
 // is served (Server's constructor), so serving implies loaded. 503 "draining" from the moment a shutdown
 // is asked for; 503 "full" at max_sessions (a load balancer then sends new clients elsewhere).
-void HttpSession::send_readiness(unsigned version, bool keep_alive) {
+template <typename Stream>
+void HttpSession<Stream>::send_readiness(unsigned version, bool keep_alive) {
   const std::size_t sessions = context_.websocket_sessions.load();
   const std::size_t max_sessions = context_.options.limits.max_sessions;
   const char* status = context_.draining ? "draining" : sessions >= max_sessions ? "full" : "ready";
@@ -33,5 +35,11 @@ void HttpSession::send_readiness(unsigned version, bool keep_alive) {
   send_text(version, keep_alive, std::string_view(status) == "ready" ? http::status::ok : http::status::service_unavailable,
             kJson, readiness.dump(), "readyz");
 }
+
+// The members defined here, for both transports (the class itself is instantiated in http_session.cpp).
+template void HttpSession<PlainStream>::send_health(unsigned, bool);
+template void HttpSession<TlsStream>::send_health(unsigned, bool);
+template void HttpSession<PlainStream>::send_readiness(unsigned, bool);
+template void HttpSession<TlsStream>::send_readiness(unsigned, bool);
 
 }  // namespace posestream::server

@@ -18,9 +18,10 @@ constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4; charset
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
-std::string peer_of(const beast::tcp_stream& stream) {
+template <typename Stream>
+std::string peer_of(Stream& stream) {
   beast::error_code error;
-  const auto endpoint = stream.socket().remote_endpoint(error);
+  const auto endpoint = beast::get_lowest_layer(stream).socket().remote_endpoint(error);
   return error ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
 
@@ -38,35 +39,44 @@ std::optional<http::status> status_for_read_error(const beast::error_code& error
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, ServerContext& context)
-    : stream_(std::move(socket)), strand_(stream_.get_executor()), context_(context) {}
+template <typename Stream>
+HttpSession<Stream>::HttpSession(Stream&& stream, ServerContext& context)
+    : stream_(std::move(stream)), strand_(stream_.get_executor()), context_(context) {}
 
-HttpSession::~HttpSession() {
+template <typename Stream>
+HttpSession<Stream>::~HttpSession() {
   if (registry_id_ != 0) context_.connections.remove(registry_id_);
 }
 
-void HttpSession::run() {
-  registry_id_ = context_.connections.add(shared_from_this());
-  net::dispatch(strand_, beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+template <typename Stream>
+void HttpSession<Stream>::run() {
+  registry_id_ = context_.connections.add(this->shared_from_this());
+  if constexpr (kIsTls<Stream>) {
+    net::dispatch(strand_, beast::bind_front_handler(&HttpSession::do_handshake, this->shared_from_this()));
+  } else {
+    net::dispatch(strand_, beast::bind_front_handler(&HttpSession::do_read, this->shared_from_this()));
+  }
 }
 
-void HttpSession::do_read() {
+template <typename Stream>
+void HttpSession<Stream>::do_read() {
   if (closing_ || context_.shutting_down) {
     close_socket();
     return;
   }
   parser_.emplace();
   parser_->body_limit(context_.options.limits.max_message_bytes);  // Headers: Beast's 8 KiB header_limit.
-  stream_.expires_after(context_.options.limits.handshake_timeout);
+  tcp().expires_after(context_.options.limits.handshake_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+                          beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
 }
 
 // Access is checked first, from the headers alone: a request without a valid token is refused before its
 // body is read, a session is opened or anything is decoded (http_access.cpp). Then: clients that send
 // "Expect: 100-continue" (curl, for bodies over 1 KiB) wait for a 100 before sending the body; without
 // one they wait a second first.
-void HttpSession::on_header(beast::error_code error, std::size_t bytes) {
+template <typename Stream>
+void HttpSession<Stream>::on_header(beast::error_code error, std::size_t bytes) {
   if (error) return on_read(error, bytes);
   const Request& request = parser_->get();
   if (!authorized(request)) {
@@ -75,7 +85,7 @@ void HttpSession::on_header(beast::error_code error, std::size_t bytes) {
   }
   if (!parser_->is_done() && beast::iequals(request[http::field::expect], "100-continue")) {
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
-    http::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code write_error, std::size_t) {
+    http::async_write(stream_, *interim, [self = this->shared_from_this(), interim](beast::error_code write_error, std::size_t) {
       if (write_error) return self->close_socket();
       self->read_body();
     });
@@ -84,11 +94,13 @@ void HttpSession::on_header(beast::error_code error, std::size_t bytes) {
   read_body();
 }
 
-void HttpSession::read_body() {
-  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+template <typename Stream>
+void HttpSession<Stream>::read_body() {
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
 }
 
-void HttpSession::on_read(beast::error_code error, std::size_t) {
+template <typename Stream>
+void HttpSession<Stream>::on_read(beast::error_code error, std::size_t) {
   if (error) {
     if (const auto status = status_for_read_error(error)) {
       busy_ = true;
@@ -102,7 +114,8 @@ void HttpSession::on_read(beast::error_code error, std::size_t) {
   handle(parser_->release());
 }
 
-void HttpSession::handle(Request&& request) {
+template <typename Stream>
+void HttpSession<Stream>::handle(Request&& request) {
   const std::string_view path = path_of(request.target());
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
@@ -135,7 +148,8 @@ void HttpSession::handle(Request&& request) {
   }
 }
 
-void HttpSession::upgrade(Request&& request) {
+template <typename Stream>
+void HttpSession<Stream>::upgrade(Request&& request) {
   const Limits& limits = context_.options.limits;
   if (context_.draining || !ServerContext::try_reserve(context_.websocket_sessions, limits.max_sessions)) {
     const std::string message = context_.draining
@@ -151,10 +165,11 @@ void HttpSession::upgrade(Request&& request) {
   registry_id_ = 0;
   upgraded_ = true;
   // The WebSocket session takes the socket (and its strand); this HTTP session ends when we return.
-  std::make_shared<WebSocketSession>(std::move(stream_), context_, std::move(peer))->run(std::move(request));
+  std::make_shared<WebSocketSession<Stream>>(std::move(stream_), context_, std::move(peer))->run(std::move(request));
 }
 
-void HttpSession::serve_file(const Request& request) {
+template <typename Stream>
+void HttpSession<Stream>::serve_file(const Request& request) {
   const std::optional<std::filesystem::path> file = resolve_static_path(context_.web_root, request.target());
   http::file_body::value_type body;
   beast::error_code error;
@@ -184,21 +199,24 @@ void HttpSession::serve_file(const Request& request) {
   send(std::move(response), "static");
 }
 
+template <typename Stream>
 template <typename Body>
-void HttpSession::send(http::response<Body>&& response, const char* route) {
+void HttpSession<Stream>::send(http::response<Body>&& response, const char* route) {
   context_.metrics.http_request(route, response.result_int());
   const bool close = response.need_eof() || closing_;
   if (closing_) response.keep_alive(false);
   auto owned = std::make_shared<http::response<Body>>(std::move(response));
   response_ = owned;
-  stream_.expires_after(context_.options.limits.handshake_timeout);
-  http::async_write(stream_, *owned, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), close));
+  tcp().expires_after(context_.options.limits.handshake_timeout);
+  http::async_write(stream_, *owned, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), close));
 }
 
 // The 401 (http_access.cpp) adds a header, so it builds its own response.
-template void HttpSession::send(http::response<http::string_body>&& response, const char* route);
+template void HttpSession<PlainStream>::send(http::response<http::string_body>&& response, const char* route);
+template void HttpSession<TlsStream>::send(http::response<http::string_body>&& response, const char* route);
 
-void HttpSession::send_text(unsigned version, bool keep_alive, http::status status, std::string_view content_type,
+template <typename Stream>
+void HttpSession<Stream>::send_text(unsigned version, bool keep_alive, http::status status, std::string_view content_type,
                             std::string body, const char* route) {
   http::response<http::string_body> response{status, version};
   response.set(http::field::server, "posestream");
@@ -209,7 +227,8 @@ void HttpSession::send_text(unsigned version, bool keep_alive, http::status stat
   send(std::move(response), route);
 }
 
-void HttpSession::on_write(bool close, beast::error_code error, std::size_t) {
+template <typename Stream>
+void HttpSession<Stream>::on_write(bool close, beast::error_code error, std::size_t) {
   response_.reset();
   busy_ = false;
   if (error || close || closing_) {
@@ -219,22 +238,40 @@ void HttpSession::on_write(bool close, beast::error_code error, std::size_t) {
   do_read();
 }
 
-void HttpSession::close_socket() {
+template <typename Stream>
+void HttpSession<Stream>::close_socket() {
   if (upgraded_) return;
+  // TLS: the body of a refused request is read away through TLS first (a TCP half-close would cut the
+  // TLS session short), and then, as after any answer, the SSL shutdown is sent. A second close (the
+  // server shutting down meanwhile) closes the socket at once.
+  if constexpr (kIsTls<Stream>) {
+    if (!handshaken_ || std::exchange(tls_shutting_down_, true)) {
+      tcp().close();
+    } else if (std::exchange(discard_unread_, false)) {
+      discard_then_close();
+    } else {
+      do_tls_shutdown();
+    }
+    return;
+  }
   beast::error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   if (std::exchange(discard_unread_, false)) {
     discard_then_close();
     return;
   }
-  stream_.close();
+  tcp().close();
 }
 
-void HttpSession::shut_down() {
-  net::post(strand_, [self = shared_from_this()] {
+template <typename Stream>
+void HttpSession<Stream>::shut_down() {
+  net::post(strand_, [self = this->shared_from_this()] {
     self->closing_ = true;
     if (!self->busy_) self->close_socket();
   });
 }
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace posestream::server

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "server/server_context.h"
+#include "server/session_stream.h"
 
 namespace posestream::server {
 
@@ -20,9 +21,15 @@ namespace http = beast::http;
 // pending, so the session holds itself (pending_self_) until the image's one answer arrives (every frame
 // gets one, also at shutdown); the answer sink holds only a weak_ptr and posts to the strand, where
 // everything runs.
-class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession> {
+//
+// `Stream` is PlainStream or TlsStream (server/session_stream.h). Over TLS the session starts with the
+// handshake (http_session_tls.cpp), under the same handshake_timeout as a request, and ends with an SSL
+// shutdown; everything between is the same code. A failed handshake closes this connection only.
+template <typename Stream>
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(net::ip::tcp::socket&& socket, ServerContext& context);
+  // `stream` is freshly accepted (for TLS: not yet handshaken), on its own strand.
+  HttpSession(Stream&& stream, ServerContext& context);
   ~HttpSession() override;
 
   void run();
@@ -30,6 +37,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
  private:
   using Request = http::request<http::string_body>;
+
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  // TLS only (http_session_tls.cpp).
+  void do_handshake();
+  void on_handshake(beast::error_code error);
+  void do_tls_shutdown();
 
   void do_read();
   void on_header(beast::error_code error, std::size_t bytes);
@@ -57,7 +70,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void on_write(bool close, beast::error_code error, std::size_t bytes);
   void close_socket();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   const net::any_io_executor strand_;  // stream_'s, kept for shut_down() from other threads.
   ServerContext& context_;
   std::uint64_t registry_id_ = 0;
@@ -66,6 +79,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   std::shared_ptr<void> response_;  // The response being written.
   std::shared_ptr<stream::Session> detect_;      // While a /v1/detect image runs,
   std::shared_ptr<HttpSession> pending_self_;   // this session keeps itself alive (its sink is weak).
+  bool handshaken_ = !kIsTls<Stream>;  // TLS: the handshake completed (an SSL shutdown is then owed).
+  bool tls_shutting_down_ = false;     // TLS: the SSL shutdown is in flight.
   bool busy_ = false;      // Between a request read and its response written.
   bool closing_ = false;   // shut_down(): no further requests.
   bool upgraded_ = false;  // stream_ went to a WebSocketSession.

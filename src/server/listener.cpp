@@ -15,8 +15,8 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
 }  // namespace
 
-Listener::Listener(ServerContext& context, const net::ip::tcp::endpoint& endpoint)
-    : context_(context), acceptor_(net::make_strand(context.io)), retry_timer_(acceptor_.get_executor()) {
+Listener::Listener(ServerContext& context, const net::ip::tcp::endpoint& endpoint, net::ssl::context* tls)
+    : context_(context), tls_(tls), acceptor_(net::make_strand(context.io)), retry_timer_(acceptor_.get_executor()) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -63,7 +63,11 @@ void Listener::on_accept(boost::system::error_code error, net::ip::tcp::socket s
   // holds each behind the client's delayed ACK (~40 ms on Linux).
   boost::system::error_code ignored;
   socket.set_option(net::ip::tcp::no_delay(true), ignored);
-  std::make_shared<HttpSession>(std::move(socket), context_)->run();
+  if (tls_ != nullptr) {
+    std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls_), context_)->run();
+  } else {
+    std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), context_)->run();
+  }
   do_accept();
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
@@ -14,7 +15,9 @@ namespace posestream::server {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // Opens, binds and listens at once, so a taken port fails here. Throws boost::system::system_error.
-  Listener(ServerContext& context, const net::ip::tcp::endpoint& endpoint);
+  // `tls`: every connection speaks TLS with it (HTTPS, WSS); nullptr: plain HTTP and WebSocket. Not
+  // retained beyond the sessions', which must all end before it does (Server owns it).
+  Listener(ServerContext& context, const net::ip::tcp::endpoint& endpoint, net::ssl::context* tls);
 
   std::uint16_t port() const { return port_; }
   // Starts accepting; each connection gets its own strand.
@@ -30,6 +33,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(boost::system::error_code error, net::ip::tcp::socket socket);
 
   ServerContext& context_;
+  net::ssl::context* const tls_;
   net::ip::tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;  // Backs off after an accept error (e.g. out of file descriptors).
   std::uint16_t port_ = 0;

@@ -14,6 +14,7 @@
 
 #include "server/listener.h"
 #include "server/server_context.h"
+#include "server/tls_context.h"
 
 namespace posestream::server {
 namespace {
@@ -94,9 +95,10 @@ Server::Server(ServerOptions options) {
   // for the same cores; parallelism comes from the workers.
   cv::setNumThreads(1);
   const net::ip::tcp::endpoint endpoint = endpoint_of(options.host, options.port);
+  tls_ = load_tls_context(options.tls_cert_file, options.tls_key_file);  // Before the models: fails fast.
   context_ = std::make_unique<ServerContext>(validated(std::move(options)));
   log_thread_counts(*context_);
-  listener_ = std::make_shared<Listener>(*context_, endpoint);
+  listener_ = std::make_shared<Listener>(*context_, endpoint, tls_.get());
   port_ = listener_->port();
 }
 

@@ -15,6 +15,10 @@
 #include "server/protocol.h"
 #include "stream/stream.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace posestream::server {
 
 // Routes (docs/PROTOCOL.md has the details):
@@ -26,6 +30,7 @@ namespace posestream::server {
 // With auth_token_file, /ws and /v1/detect answer 401 without one of its tokens (server/access_tokens.h);
 // with metrics_token_file, so does /metrics without one of those.
 //   GET  /, /<file>   the web client, from web_dir
+// With tls_cert_file and tls_key_file, the port speaks TLS only: the same routes over HTTPS and WSS.
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::port()).
@@ -48,6 +53,10 @@ struct ServerOptions {
   // guards /ws and /v1/detect; metrics_token_file guards /metrics (open without it).
   std::filesystem::path auth_token_file;
   std::filesystem::path metrics_token_file;
+  // TLS (server/tls_context.h): both set, the port speaks only HTTPS and WSS; both empty, plain HTTP and
+  // WebSocket; one alone is a start-up error. PEM files: the certificate chain and its unencrypted key.
+  std::filesystem::path tls_cert_file;
+  std::filesystem::path tls_key_file;
   // How long a shutdown (stop() or drain()) may take: running frames finishing, answers written,
   // WebSocket close handshakes. Then the connections left are abandoned and run() returns.
   std::chrono::milliseconds drain_timeout{10'000};
@@ -68,13 +77,15 @@ class Server {
  public:
   // Validates the options and limits, loads the models the prewarm config needs, starts the workers and
   // binds host:port (listening, but not accepting until run()). Throws std::invalid_argument for bad
-  // options, engine::ModelError for missing models, std::system_error when the port cannot be bound.
+  // options (among them TLS files that cannot be used, before any model loads), engine::ModelError for
+  // missing models, std::system_error when the port cannot be bound.
   explicit Server(ServerOptions options);
   ~Server();  // stop() and waits for run() to return.
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
+  bool tls() const noexcept { return tls_ != nullptr; }  // https:// and wss:// rather than http:// and ws://.
   const ServerOptions& options() const;
 
   // Serves until stop() or drain() (with handle_signals: SIGINT stops, SIGTERM drains). Then, within
@@ -93,6 +104,8 @@ class Server {
   void request_shutdown(bool restart);
   void shut_down();
 
+  // Before context_, so that it outlives the io_context and the TLS streams its handlers hold.
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<ServerContext> context_;
   std::shared_ptr<Listener> listener_;
   std::uint16_t port_ = 0;

@@ -5,7 +5,8 @@
 
 namespace posestream::server {
 
-void WebSocketSession::on_answer(stream::Answer&& answer) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_answer(stream::Answer&& answer) {
   // After the close frame, or when closing without draining, nothing more can be written.
   if (finished_ || close_sent_ || (close_request_ && !close_request_->drain)) return;
   if (context_.options.log_frames) log_answer(answer);
@@ -21,7 +22,8 @@ void WebSocketSession::on_answer(stream::Answer&& answer) {
   }
 }
 
-void WebSocketSession::log_answer(const stream::Answer& answer) const {
+template <typename Stream>
+void WebSocketSession<Stream>::log_answer(const stream::Answer& answer) const {
   if (const auto* result = std::get_if<stream::ResultAnswer>(&answer)) {
     const stream::FrameTiming& timing = result->result.timing;
     // The model runs explain most of a slow frame: a pose detector run, or extra hand landmark runs.
@@ -43,7 +45,8 @@ void WebSocketSession::log_answer(const stream::Answer& answer) const {
 }
 
 // After a push: `fits` is false when even dropped answers overflow the queue (a client not reading).
-void WebSocketSession::enqueue(bool fits) {
+template <typename Stream>
+void WebSocketSession<Stream>::enqueue(bool fits) {
   queued_bytes_ = answers_.bytes();
   if (answers_.downgraded() > downgrades_reported_) {
     context_.metrics.answers_downgraded(answers_.downgraded() - downgrades_reported_);
@@ -58,17 +61,19 @@ void WebSocketSession::enqueue(bool fits) {
 }
 
 // One write in flight; the AnswerQueue is what waits behind it.
-void WebSocketSession::do_write() {
+template <typename Stream>
+void WebSocketSession<Stream>::do_write() {
   if (writing_ || close_sent_ || finished_ || answers_.empty()) return;
   if (close_request_ && !close_request_->drain) return;
   in_flight_ = answers_.pop();
   queued_bytes_ = answers_.bytes();
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(net::buffer(in_flight_), beast::bind_front_handler(&WebSocketSession::on_write, shared_from_this()));
+  ws_.async_write(net::buffer(in_flight_), beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
 }
 
-void WebSocketSession::on_write(beast::error_code error, std::size_t) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_write(beast::error_code error, std::size_t) {
   writing_ = false;
   if (error) {
     if (!close_request_) context_.metrics.connection_closed("error");
@@ -82,7 +87,8 @@ void WebSocketSession::on_write(beast::error_code error, std::size_t) {
   do_write();
 }
 
-void WebSocketSession::close(websocket::close_code code, const std::string& reason, const char* metric_reason,
+template <typename Stream>
+void WebSocketSession<Stream>::close(websocket::close_code code, const std::string& reason, const char* metric_reason,
                              bool drain) {
   if (close_request_ || finished_) return;
   close_request_ = CloseRequest{websocket::close_reason(code, reason), drain};
@@ -94,7 +100,7 @@ void WebSocketSession::close(websocket::close_code code, const std::string& reas
     return;
   }
   close_deadline_.expires_after(context_.options.limits.handshake_timeout);
-  close_deadline_.async_wait([self = shared_from_this()](beast::error_code error) {
+  close_deadline_.async_wait([self = this->shared_from_this()](beast::error_code error) {
     if (error) return;
     spdlog::warn("{}: the close ({}) did not complete in time; closing the socket", self->id_, self->end_reason_);
     self->force_close();
@@ -107,26 +113,31 @@ void WebSocketSession::close(websocket::close_code code, const std::string& reas
   }
 }
 
-void WebSocketSession::do_close() {
+template <typename Stream>
+void WebSocketSession<Stream>::do_close() {
   if (close_sent_ || finished_) return;
   close_sent_ = true;
-  ws_.async_close(close_request_->reason, beast::bind_front_handler(&WebSocketSession::on_close, shared_from_this()));
+  ws_.async_close(close_request_->reason, beast::bind_front_handler(&WebSocketSession::on_close, this->shared_from_this()));
 }
 
 // The pending read ends the session when the peer's close frame arrives (or Beast's close timeout).
-void WebSocketSession::on_close(beast::error_code error) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_close(beast::error_code error) {
   if (error) finish("close failed: " + error.message());
 }
 
-void WebSocketSession::force_close() { beast::get_lowest_layer(ws_).close(); }
+template <typename Stream>
+void WebSocketSession<Stream>::force_close() { beast::get_lowest_layer(ws_).close(); }
 
-void WebSocketSession::shut_down() {
-  net::post(strand_, [self = shared_from_this()] { self->close_for_shutdown(); });
+template <typename Stream>
+void WebSocketSession<Stream>::shut_down() {
+  net::post(strand_, [self = this->shared_from_this()] { self->close_for_shutdown(); });
 }
 
 // After the answers already queued: 1012 when the server is restarting (SIGTERM, Server::drain), so
 // that the client reconnects through its load balancer; 1001 when it is going away (SIGINT, stop).
-void WebSocketSession::close_for_shutdown() {
+template <typename Stream>
+void WebSocketSession<Stream>::close_for_shutdown() {
   if (context_.restarting) {
     close(websocket::close_code::service_restart, "server restarting", "shutdown", true);
   } else {
@@ -134,7 +145,8 @@ void WebSocketSession::close_for_shutdown() {
   }
 }
 
-QueueDepths WebSocketSession::depths() const {
+template <typename Stream>
+QueueDepths WebSocketSession<Stream>::depths() const {
   QueueDepths depths;
   if (stream_ != nullptr) {
     const stream::SessionStats stats = stream_->stats();
@@ -144,5 +156,24 @@ QueueDepths WebSocketSession::depths() const {
   depths.write_bytes = queued_bytes_.load();
   return depths;
 }
+
+// The members defined here, for both transports (the class itself is instantiated in
+// websocket_session.cpp, which cannot see these definitions).
+#define POSESTREAM_WEBSOCKET_ANSWER_MEMBERS(Stream)                                                          \
+  template void WebSocketSession<Stream>::on_answer(stream::Answer&&);                                       \
+  template void WebSocketSession<Stream>::log_answer(const stream::Answer&) const;                           \
+  template void WebSocketSession<Stream>::enqueue(bool);                                                     \
+  template void WebSocketSession<Stream>::do_write();                                                        \
+  template void WebSocketSession<Stream>::on_write(beast::error_code, std::size_t);                          \
+  template void WebSocketSession<Stream>::close(websocket::close_code, const std::string&, const char*, bool); \
+  template void WebSocketSession<Stream>::do_close();                                                        \
+  template void WebSocketSession<Stream>::on_close(beast::error_code);                                       \
+  template void WebSocketSession<Stream>::force_close();                                                     \
+  template void WebSocketSession<Stream>::shut_down();                                                       \
+  template void WebSocketSession<Stream>::close_for_shutdown();                                              \
+  template QueueDepths WebSocketSession<Stream>::depths() const;
+POSESTREAM_WEBSOCKET_ANSWER_MEMBERS(PlainStream)
+POSESTREAM_WEBSOCKET_ANSWER_MEMBERS(TlsStream)
+#undef POSESTREAM_WEBSOCKET_ANSWER_MEMBERS
 
 }  // namespace posestream::server

@@ -34,7 +34,8 @@ std::string image_problem(const std::vector<std::uint8_t>& image, const Limits& 
 
 }  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, ServerContext& context, std::string peer)
+template <typename Stream>
+WebSocketSession<Stream>::WebSocketSession(Stream&& stream, ServerContext& context, std::string peer)
     : ws_(std::move(stream)),
       strand_(ws_.get_executor()),
       context_(context),
@@ -48,7 +49,8 @@ WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, ServerContext& co
       idle_timer_(strand_),
       close_deadline_(strand_) {}
 
-WebSocketSession::~WebSocketSession() {
+template <typename Stream>
+WebSocketSession<Stream>::~WebSocketSession() {
   if (stream_ != nullptr) {
     stream_->close();
     if (accepted_) {
@@ -62,10 +64,11 @@ WebSocketSession::~WebSocketSession() {
   context_.websocket_sessions.fetch_sub(1);
 }
 
-void WebSocketSession::run(http::request<http::string_body> request) {
+template <typename Stream>
+void WebSocketSession<Stream>::run(http::request<http::string_body> request) {
   // Workers call the sink; it only posts to this session's strand, and holds no strong reference (the
   // session is kept alive by its own pending operations, not by frames in flight).
-  auto sink = [weak = weak_from_this(), executor = strand_](stream::Answer&& answer) {
+  auto sink = [weak = this->weak_from_this(), executor = strand_](stream::Answer&& answer) {
     if (weak.expired()) return;
     net::post(executor, [weak, answer = std::move(answer)]() mutable {
       if (const auto self = weak.lock()) self->on_answer(std::move(answer));
@@ -76,7 +79,7 @@ void WebSocketSession::run(http::request<http::string_body> request) {
   } catch (const std::exception& error) {
     spdlog::error("{}: cannot open a stream session: {}", id_, error.what());
   }
-  registry_id_ = context_.connections.add(shared_from_this());
+  registry_id_ = context_.connections.add(this->shared_from_this());
 
   const Limits& limits = context_.options.limits;
   ws_.set_option(websocket::stream_base::timeout{limits.handshake_timeout, websocket::stream_base::none(), false});
@@ -84,10 +87,11 @@ void WebSocketSession::run(http::request<http::string_body> request) {
       [](websocket::response_type& response) { response.set(http::field::server, "posestream"); }));
   ws_.read_message_max(0);  // No Beast limit: do_read enforces max_message_bytes without closing.
   beast::get_lowest_layer(ws_).expires_never();  // The WebSocket's own timeouts and ours take over.
-  ws_.async_accept(request, beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
+  ws_.async_accept(request, beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
 }
 
-void WebSocketSession::on_accept(beast::error_code error) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_accept(beast::error_code error) {
   if (error) {
     end_reason_ = "handshake failed: " + error.message();
     return;
@@ -110,13 +114,15 @@ void WebSocketSession::on_accept(beast::error_code error) {
 // is answered like any bad frame instead of ending the connection. Beast's own limit would close with
 // 1009 and, in Boost 1.74, reset the TCP connection while the client is still sending, so that the
 // client may never see the close frame.
-void WebSocketSession::do_read() {
+template <typename Stream>
+void WebSocketSession<Stream>::do_read() {
   const std::size_t max_bytes = context_.options.limits.max_message_bytes;
   const std::size_t limit = oversized_ ? kDiscardChunkBytes : max_bytes - buffer_.size() + 1;
-  ws_.async_read_some(buffer_, limit, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
+  ws_.async_read_some(buffer_, limit, beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
 }
 
-void WebSocketSession::on_read(beast::error_code error, std::size_t bytes) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_read(beast::error_code error, std::size_t bytes) {
   if (error) {
     if (!close_request_) {
       const bool closed = error == websocket::error::closed;
@@ -151,22 +157,25 @@ void WebSocketSession::on_read(beast::error_code error, std::size_t bytes) {
 }
 
 // A client over max_messages_per_second is not read from until it is back under it (server::MessageRate).
-void WebSocketSession::read_after(Clock::duration pause) {
+template <typename Stream>
+void WebSocketSession<Stream>::read_after(Clock::duration pause) {
   if (pause <= Clock::duration::zero()) {
     do_read();
     return;
   }
   context_.metrics.read_paused();
   read_pause_.expires_after(pause);
-  read_pause_.async_wait(beast::bind_front_handler(&WebSocketSession::on_read_pause, shared_from_this()));
+  read_pause_.async_wait(beast::bind_front_handler(&WebSocketSession::on_read_pause, this->shared_from_this()));
 }
 
-void WebSocketSession::on_read_pause(beast::error_code error) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_read_pause(beast::error_code error) {
   if (error || finished_) return;
   do_read();
 }
 
-void WebSocketSession::on_message(Clock::time_point now) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_message(Clock::time_point now) {
   ++messages_;
   ClientMessage message = oversized_ ? oversized_message() : parse_buffer();
   buffer_.consume(buffer_.size());
@@ -176,7 +185,8 @@ void WebSocketSession::on_message(Clock::time_point now) {
   handle(std::move(message), now);
 }
 
-ClientMessage WebSocketSession::parse_buffer() const {
+template <typename Stream>
+ClientMessage WebSocketSession<Stream>::parse_buffer() const {
   const auto data = buffer_.cdata();
   if (ws_.got_binary()) return parse_binary_message({static_cast<const std::uint8_t*>(data.data()), data.size()});
   return parse_text_message({static_cast<const char*>(data.data()), data.size()});
@@ -184,7 +194,8 @@ ClientMessage WebSocketSession::parse_buffer() const {
 
 // A binary frame whose PSF1 header was readable is answered `invalid` under its sequence; anything else
 // over the limit is an `error` (a text frame's sequence is somewhere inside its JSON).
-ClientMessage WebSocketSession::oversized_message() const {
+template <typename Stream>
+ClientMessage WebSocketSession<Stream>::oversized_message() const {
   const std::string what = "message of " + std::to_string(message_bytes_) + " bytes exceeds max_message_bytes " +
                            std::to_string(context_.options.limits.max_message_bytes);
   if (ws_.got_binary()) {
@@ -198,7 +209,8 @@ ClientMessage WebSocketSession::oversized_message() const {
   return BadMessage{"message_too_big", what};
 }
 
-void WebSocketSession::handle(ClientMessage&& message, Clock::time_point now) {
+template <typename Stream>
+void WebSocketSession<Stream>::handle(ClientMessage&& message, Clock::time_point now) {
   // Closing, or the server stopping (its close is on the way): nothing new is answered (docs/PROTOCOL.md
   // "Closing"), so that a client counting credits stops sending instead of being fed `superseded`.
   if (close_request_ || context_.draining) return;
@@ -217,7 +229,8 @@ void WebSocketSession::handle(ClientMessage&& message, Clock::time_point now) {
   }
 }
 
-void WebSocketSession::handle_frame(FrameMessage&& frame, Clock::time_point now) {
+template <typename Stream>
+void WebSocketSession<Stream>::handle_frame(FrameMessage&& frame, Clock::time_point now) {
   stream::FrameInput input;
   input.sequence = numbering_.number(frame);
   input.received_at = now;
@@ -236,7 +249,8 @@ void WebSocketSession::handle_frame(FrameMessage&& frame, Clock::time_point now)
   arm_gap_timer();
 }
 
-void WebSocketSession::handle_config(const ConfigMessage& config) {
+template <typename Stream>
+void WebSocketSession<Stream>::handle_config(const ConfigMessage& config) {
   StreamSettings next = settings_;
   next.apply(config);
   if (auto error = stream_->configure(next.stream_config())) {
@@ -247,26 +261,30 @@ void WebSocketSession::handle_config(const ConfigMessage& config) {
   settings_ = next;
 }
 
-void WebSocketSession::handle_reset() {
+template <typename Stream>
+void WebSocketSession<Stream>::handle_reset() {
   stream_->reset();
   numbering_.reset();
 }
 
-void WebSocketSession::send_error(const std::string& code, const std::string& message) {
+template <typename Stream>
+void WebSocketSession<Stream>::send_error(const std::string& code, const std::string& message) {
   enqueue(answers_.push_other(encode_error(code, message)));
 }
 
 // The reorder buffer's gap timeout: poll the stream when its next deadline comes. Arming an earlier
 // deadline cancels the later wait (its handler sees operation_aborted and returns).
-void WebSocketSession::arm_gap_timer() {
+template <typename Stream>
+void WebSocketSession<Stream>::arm_gap_timer() {
   const std::optional<Clock::time_point> deadline = stream_->next_deadline();
   if (!deadline || (gap_deadline_ && *gap_deadline_ <= *deadline)) return;
   gap_deadline_ = deadline;
   gap_timer_.expires_at(*deadline);
-  gap_timer_.async_wait(beast::bind_front_handler(&WebSocketSession::on_gap_timer, shared_from_this()));
+  gap_timer_.async_wait(beast::bind_front_handler(&WebSocketSession::on_gap_timer, this->shared_from_this()));
 }
 
-void WebSocketSession::on_gap_timer(beast::error_code error) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_gap_timer(beast::error_code error) {
   if (error == net::error::operation_aborted) return;
   gap_deadline_.reset();
   if (finished_) return;
@@ -276,12 +294,14 @@ void WebSocketSession::on_gap_timer(beast::error_code error) {
 
 // One timer for the whole session: it wakes at last_message + idle_timeout, and sleeps again if a
 // message came in meanwhile, rather than being re-armed on every message.
-void WebSocketSession::arm_idle_timer() {
+template <typename Stream>
+void WebSocketSession<Stream>::arm_idle_timer() {
   idle_timer_.expires_at(last_message_at_ + context_.options.limits.idle_timeout);
-  idle_timer_.async_wait(beast::bind_front_handler(&WebSocketSession::on_idle_timer, shared_from_this()));
+  idle_timer_.async_wait(beast::bind_front_handler(&WebSocketSession::on_idle_timer, this->shared_from_this()));
 }
 
-void WebSocketSession::on_idle_timer(beast::error_code error) {
+template <typename Stream>
+void WebSocketSession<Stream>::on_idle_timer(beast::error_code error) {
   if (error || finished_ || close_request_) return;
   if (Clock::now() < last_message_at_ + context_.options.limits.idle_timeout) {
     arm_idle_timer();
@@ -290,7 +310,8 @@ void WebSocketSession::on_idle_timer(beast::error_code error) {
   close(websocket::close_code::going_away, "idle timeout", "idle", true);
 }
 
-void WebSocketSession::finish(const std::string& why) {
+template <typename Stream>
+void WebSocketSession<Stream>::finish(const std::string& why) {
   if (finished_) return;
   finished_ = true;
   end_reason_ = why;
@@ -301,5 +322,9 @@ void WebSocketSession::finish(const std::string& why) {
   if (stream_ != nullptr) stream_->close();
   beast::get_lowest_layer(ws_).close();  // Aborts a write stuck behind a peer that stopped reading.
 }
+
+// The two transports (server/session_stream.h); websocket_answers.cpp instantiates the members it defines.
+template class WebSocketSession<PlainStream>;
+template class WebSocketSession<TlsStream>;
 
 }  // namespace posestream::server

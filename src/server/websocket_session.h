@@ -17,6 +17,7 @@
 #include "server/message_rate.h"
 #include "server/protocol.h"
 #include "server/server_context.h"
+#include "server/session_stream.h"
 
 namespace posestream::server {
 
@@ -33,11 +34,15 @@ namespace websocket = beast::websocket;
 // Closing (docs/PROTOCOL.md "Closing"): close() asks for a close frame with a code and reason; with
 // `drain` the answers already queued are written first. A close that cannot complete within
 // limits.handshake_timeout (a peer that stopped reading) closes the TCP socket instead.
-class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession> {
+//
+// `Stream` is PlainStream or TlsStream (server/session_stream.h): ws:// or wss://. Over TLS, Beast's
+// close ends with an SSL shutdown (its teardown for ssl_stream), under the same timeouts.
+template <typename Stream>
+class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
   // `stream` has been upgraded-requested by the HTTP session, which reserved one websocket_sessions
   // slot for it; this session releases the slot when it is destroyed.
-  WebSocketSession(beast::tcp_stream&& stream, ServerContext& context, std::string peer);
+  WebSocketSession(Stream&& stream, ServerContext& context, std::string peer);
   ~WebSocketSession() override;
 
   // Opens the stream session, accepts the upgrade, sends hello and starts reading.
@@ -87,7 +92,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   void force_close();
   void finish(const std::string& why);
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   const net::any_io_executor strand_;  // ws_'s, kept for posts from other threads.
   ServerContext& context_;
   const std::string id_;
