@@ -22,6 +22,8 @@ struct ServeFlags {
   std::int64_t drain_timeout_ms = 0;
   std::string auth_token_file;
   std::string metrics_token_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
   ParallelismFlags parallelism;
 };
 
@@ -74,6 +76,13 @@ void add_deployment_flags(CLI::App& command, ServeFlags& flags) {
                      "Longest shutdown: SIGTERM (WebSockets close 1012, reconnect) or SIGINT (1001); /readyz is "
                      "503 from the signal on; running frames are answered first")
       ->capture_default_str()->group("Deployment")->check(CLI::Range(0, 600'000));
+  // Both or neither: server::load_tls_context names the missing one, or the file it cannot use.
+  command.add_option("--tls-cert", flags.tls_cert_file,
+                     "PEM certificate chain (server certificate first): with --tls-key, the port speaks only HTTPS "
+                     "and WSS (TLS 1.2+) (default: plain HTTP and WS)")
+      ->type_name("FILE")->group("Deployment");
+  command.add_option("--tls-key", flags.tls_key_file, "PEM private key of --tls-cert, unencrypted")
+      ->type_name("FILE")->group("Deployment");
 }
 
 void serve(ServeFlags& flags) {
@@ -84,18 +93,25 @@ void serve(ServeFlags& flags) {
   options.drain_timeout = std::chrono::milliseconds{flags.drain_timeout_ms};
   options.auth_token_file = flags.auth_token_file;
   options.metrics_token_file = flags.metrics_token_file;
+  options.tls_cert_file = flags.tls_cert_file;
+  options.tls_key_file = flags.tls_key_file;
   flags.parallelism.apply(options.parallelism);
   options.models_dir = resolve_models_dir(flags.models_dir);
   if (!flags.web_dir.empty()) options.web_dir = flags.web_dir;
   server::Server server(options);
-  const std::string url = "http://" + options.host + ":" + std::to_string(server.port()) + "/";
-  spdlog::info("serving {} (WebSocket ws://{}:{}/ws), web client from {}", url, options.host, server.port(),
+  const std::string address = options.host + ":" + std::to_string(server.port());
+  const std::string url = (server.tls() ? "https://" : "http://") + address + "/";
+  spdlog::info("serving {} (WebSocket {}{}/ws), web client from {}", url, server.tls() ? "wss://" : "ws://", address,
                (options.web_dir.empty() ? server::default_web_dir() : options.web_dir).string());
   if (!options.auth_token_file.empty()) {
     spdlog::info("access: /ws and /v1/detect need a token from {}", options.auth_token_file.string());
   }
   if (!options.metrics_token_file.empty()) {
     spdlog::info("access: /metrics needs a token from {}", options.metrics_token_file.string());
+  }
+  if (server.tls()) {
+    spdlog::info("TLS: certificate {}, key {}; plain HTTP is not served on this port", options.tls_cert_file.string(),
+                 options.tls_key_file.string());
   }
   std::printf("posestream: open %s\n", url.c_str());
   std::fflush(stdout);
