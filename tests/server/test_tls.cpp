@@ -286,6 +286,11 @@ TEST(TlsServer, TokensAreCheckedOverTls) {
   const HttpReply refused = https_request(server.port(), files.cert_pem(), http::verb::get, "/ws", {}, true);
   EXPECT_EQ(refused.status, 401u);
   EXPECT_EQ(refused.www_authenticate, "Bearer");
+  // Refused from its headers: the 1 MiB body behind them is read away through TLS, so the client, still
+  // sending it, gets the 401 rather than a reset.
+  const HttpReply detect = https_request(server.port(), files.cert_pem(), http::verb::post,
+                                         "/v1/detect?pose=off&hands=off", std::string(std::size_t{1} << 20, 'x'));
+  EXPECT_EQ(detect.status, 401u);
   EXPECT_EQ(https_request(server.port(), files.cert_pem(), http::verb::get, "/healthz").status, 200u);
   WssClient admitted(server.port(), files.cert_pem(), "/ws?token=" + TlsFiles::token());
   const std::optional<json> hello = admitted.read();
