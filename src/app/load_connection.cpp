@@ -116,6 +116,7 @@ void LoadConnection::on_read(beast::error_code error, std::size_t) {
     const websocket::close_reason reason = std::visit([](auto& socket) { return socket->reason(); }, socket_);
     return report_closed("close " + std::to_string(reason.code) + " " + std::string(reason.reason), closing_);
   }
+  if (error && closing_) return report_closed("closed by the client", true);
   if (error) return fail(error, "read");
   std::string message = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
