@@ -11,6 +11,7 @@ void ParallelismFlags::apply(stream::ParallelismOptions& options) const {
   options.max_cpu_wait_share = max_cpu_wait_share;
   options.hold = std::chrono::milliseconds{hold_ms};
   options.sample_interval = std::chrono::milliseconds{sample_ms};
+  options.busy_samples = busy_samples;
 }
 
 void add_parallelism_flags(CLI::App& command, ParallelismFlags& flags) {
@@ -30,6 +31,9 @@ void add_parallelism_flags(CLI::App& command, ParallelismFlags& flags) {
       ->capture_default_str()->check(CLI::Range(std::int64_t{0}, std::int64_t{3'600'000}))->group(group);
   command.add_option("--cpu-sample-ms", flags.sample_ms, "How often the machine's CPU use is sampled while frames run")
       ->capture_default_str()->check(CLI::Range(std::int64_t{20}, std::int64_t{60'000}))->group(group);
+  command.add_option("--parallel-busy-samples", flags.busy_samples,
+                     "Consecutive busy CPU samples before the parallel path is turned off (1: at the first)")
+      ->capture_default_str()->check(CLI::Range(1, 100))->group(group);
 }
 
 }  // namespace posestream::app

@@ -18,12 +18,13 @@ struct ParallelismFlags {
   double max_cpu_wait_share = stream::ParallelismOptions{}.max_cpu_wait_share;
   std::int64_t hold_ms = stream::ParallelismOptions{}.hold.count();
   std::int64_t sample_ms = stream::ParallelismOptions{}.sample_interval.count();
+  int busy_samples = stream::ParallelismOptions{}.busy_samples;
 
   void apply(stream::ParallelismOptions& options) const;
 };
 
-// Adds --parallelism, --parallel-cpu-slack, --parallel-max-cpu-wait, --parallel-hold-ms and
-// --cpu-sample-ms (group "Parallelism"), with the ranges stream::validate(ParallelismOptions) accepts.
+// Adds --parallelism, --parallel-cpu-slack, --parallel-max-cpu-wait, --parallel-hold-ms,
+// --cpu-sample-ms and --parallel-busy-samples (group "Parallelism"), with the ranges stream::validate(ParallelismOptions) accepts.
 void add_parallelism_flags(CLI::App& command, ParallelismFlags& flags);
 
 }  // namespace posestream::app

@@ -29,6 +29,9 @@ std::optional<std::string> validate(const ParallelismOptions& options) {
   if (options.sample_interval.count() < 20 || options.sample_interval.count() > 60'000) {
     return bad("sample_interval", std::to_string(options.sample_interval.count()) + " ms", "[20, 60000] ms");
   }
+  if (options.busy_samples < 1 || options.busy_samples > 100) {
+    return bad("busy_samples", std::to_string(options.busy_samples), "[1, 100]");
+  }
   return std::nullopt;
 }
 
@@ -59,9 +62,10 @@ void ParallelismGovernor::observe_sample(const CpuSample& sample) {
     // /proc/stat counts in clock ticks and this process's time in nanoseconds: clamp the rounding.
     other_cpus_ = std::clamp(others / seconds, 0.0, cpus_.affinity);
     const double free_cpus = std::min(cpus_.budget, cpus_.affinity - other_cpus_);
-    // A sample's verdict stands at least until the next sample. A busy period is one fallback, however
-    // many samples it spans.
-    const bool busy = free_cpus < cpus_.needed - options_.cpu_slack;
+    // A verdict of busy_samples busy samples in a row stands at least until the next sample. A busy
+    // period is one fallback, however many samples it spans.
+    busy_samples_in_a_row_ = free_cpus < cpus_.needed - options_.cpu_slack ? busy_samples_in_a_row_ + 1 : 0;
+    const bool busy = busy_samples_in_a_row_ >= options_.busy_samples;
     if (busy) block(sample.at, std::max(options_.hold, options_.sample_interval));
     if (busy && !machine_busy_) ++machine_fallbacks_;
     machine_busy_ = busy;

@@ -41,6 +41,12 @@ struct ParallelismOptions {
   // How often the machine's CPU use is sampled (by a worker starting a frame, so never while idle).
   // Range [20, 60000] ms.
   std::chrono::milliseconds sample_interval{200};
+  // Consecutive busy samples before the machine's verdict turns the parallel path off. 2 ignores a
+  // neighbour that comes and goes within one sample (a process starting, a shell command: measured on
+  // an idle machine, each start of the load generator cost a second of single-path frames with 1); a
+  // neighbour that stays is found one sample later, and a parallel frame that waited for CPU meanwhile
+  // turns the path off by itself. Range [1, 100].
+  int busy_samples = 2;
 };
 
 // Empty if usable, else a message naming the setting and the bad value.
@@ -99,6 +105,7 @@ class ParallelismGovernor {
   std::optional<CpuSample> last_sample_;
   double other_cpus_ = 0;
   bool machine_busy_ = false;  // The last sample's verdict.
+  int busy_samples_in_a_row_ = 0;
   std::optional<Clock::time_point> blocked_until_;  // The parallel path is off before this.
   std::uint64_t machine_fallbacks_ = 0;
   std::uint64_t frame_fallbacks_ = 0;

@@ -75,10 +75,28 @@ TEST(ParallelismGovernor, TheSlackDecidesHowMuchOtherUseIsTolerated) {
 TEST(ParallelismGovernor, WithoutHoldABusySampleLastsOneInterval) {
   ParallelismOptions options;
   options.hold = milliseconds{0};
+  options.busy_samples = 1;
   ParallelismGovernor governor = two_cpu_governor(options);
   const Clock::time_point last = feed(governor, Clock::now(), 2, 1.5);
   EXPECT_FALSE(governor.parallel_allowed(last + milliseconds{199}));
   EXPECT_TRUE(governor.parallel_allowed(last + milliseconds{200}));
+}
+
+// A neighbour that comes and goes within one sample (a process starting) does not turn the path off;
+// one that stays for busy_samples samples does.
+TEST(ParallelismGovernor, OneBusySampleAloneIsNotContention) {
+  ParallelismGovernor governor = two_cpu_governor();  // busy_samples 2
+  const Clock::time_point start = Clock::now();
+  Clock::time_point at = feed(governor, start, 2, 0);
+  for (int blip = 0; blip < 3; ++blip) {
+    at = feed(governor, at, 1, 1.0);
+    EXPECT_TRUE(governor.parallel_allowed(at)) << "blip " << blip;
+    at = feed(governor, at, 1, 0);
+  }
+  EXPECT_EQ(governor.status(at).machine_fallbacks, 0u);
+  at = feed(governor, at, 2, 1.0);
+  EXPECT_FALSE(governor.parallel_allowed(at));
+  EXPECT_EQ(governor.status(at).machine_fallbacks, 1u);
 }
 
 TEST(ParallelismGovernor, AParallelFrameThatWaitedForCpuTurnsItOff) {
@@ -146,6 +164,9 @@ TEST(ParallelismOptions, ValidationNamesTheSetting) {
   ParallelismOptions bad;
   bad.cpu_slack = -1;
   EXPECT_NE(validate(bad).value_or("").find("cpu_slack"), std::string::npos);
+  bad = {};
+  bad.busy_samples = 0;
+  EXPECT_NE(validate(bad).value_or("").find("busy_samples"), std::string::npos);
   bad = {};
   bad.max_cpu_wait_share = 0;
   EXPECT_NE(validate(bad).value_or("").find("max_cpu_wait_share"), std::string::npos);
@@ -229,6 +250,7 @@ TEST(SchedulerParallelism, PathsSwitchWithTheMachineAndResultsStayTheSame) {
   options.inference_threads = 2;
   options.parallelism.hold = milliseconds{0};
   options.parallelism.sample_interval = milliseconds{20};
+  options.parallelism.busy_samples = 1;  // Each frame's own sample decides its path.
   options.parallelism.max_cpu_wait_share = 256;  // This test's machine decides, not the real one's waits.
   options.cpu_sampler = [machine] { return machine->sample(); };
   test::Recorder recorder;
