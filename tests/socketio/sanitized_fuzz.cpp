@@ -62,12 +62,22 @@ class Fuzzer {
   void mutate(std::string& text) {
     const std::size_t at = text.empty() ? 0 : pick(text.size() - 1);
     const char c = kAlphabet[pick(kAlphabet.size() - 1)];
-    switch (pick(3)) {
+    switch (pick(4)) {
       case 0: if (!text.empty()) text[at] = c; break;
       case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
       case 2: if (!text.empty()) text.erase(at, 1 + pick(3)); break;
-      default: text.insert(at, text.substr(at, pick(8))); break;  // Repeat a slice (nesting, digits).
+      case 3: text.insert(at, text.substr(at, pick(8))); break;  // Repeat a slice (nesting, digits).
+      default: change_a_digit(text); break;
     }
+  }
+  // Numbers carry the grammar's bounds (attachment counts, ack ids, placeholder nums): nudge one to a
+  // nearby value, which a random character rarely does while keeping the rest valid.
+  void change_a_digit(std::string& text) {
+    std::vector<std::size_t> digits;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] >= '0' && text[i] <= '9') digits.push_back(i);
+    }
+    if (!digits.empty()) text[digits[pick(digits.size() - 1)]] = static_cast<char>('0' + pick(3));
   }
   std::mt19937_64 generator_{kSeed};
 };
