@@ -13,17 +13,21 @@ constexpr std::size_t kDiscardChunkBytes = 64 * 1024;
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
-// The tokens a route needs: the streams and images (/ws, /v1/detect) the API's, /metrics its own; nullptr
-// for open routes (/healthz, /readyz, static files).
+// The tokens a route needs: the streams and images (/ws, /v1/detect, every Engine.IO path such as
+// /socket.io/: its polling requests and upgrades) the API's, /metrics its own; nullptr for open routes
+// (/healthz, /readyz, static files). Socket.IO clients send the token as a query parameter
+// (`query: {token}`) or an Authorization header (`extraHeaders`), on every request.
 const AccessTokens* tokens_for(std::string_view path, const ServerContext& context) {
   if (path == "/ws" || path == "/v1/detect") return &context.api_tokens;
+  if (context.engine_server_for(path) != nullptr) return &context.api_tokens;
   if (path == "/metrics") return &context.metrics_tokens;
   return nullptr;
 }
 
-const char* route_of(std::string_view path) {
+const char* route_of(std::string_view path, const ServerContext& context) {
   if (path == "/ws") return "ws";
   if (path == "/v1/detect") return "detect";
+  if (context.engine_server_for(path) != nullptr) return "engineio";
   return "metrics";
 }
 
@@ -49,7 +53,7 @@ void HttpSession<Stream>::refuse_unauthorized(const Request& request) {
   response.body() = encode_error("unauthorized", "a valid access token is required: \"Authorization: Bearer TOKEN\" "
                                                  "or ?token=TOKEN");
   response.prepare_payload();
-  send(std::move(response), route_of(path_of(request.target())));
+  send(std::move(response), route_of(path_of(request.target()), context_));
 }
 
 template <typename Stream>

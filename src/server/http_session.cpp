@@ -83,6 +83,7 @@ void HttpSession<Stream>::on_header(beast::error_code error, std::size_t bytes) 
     refuse_unauthorized(request);
     return;
   }
+  if (refuse_engine_body(request)) return;
   if (!parser_->is_done() && beast::iequals(request[http::field::expect], "100-continue")) {
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
     http::async_write(stream_, *interim, [self = this->shared_from_this(), interim](beast::error_code write_error, std::size_t) {
@@ -120,9 +121,11 @@ void HttpSession<Stream>::handle(Request&& request) {
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
   const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
-  if (beast::websocket::is_upgrade(request)) {
+  if (engineio::EngineServer* engine = context_.engine_server_for(request.target())) {
+    handle_engineio(*engine, std::move(request));
+  } else if (beast::websocket::is_upgrade(request)) {
     if (path == "/ws") {
-      upgrade(std::move(request));
+      if (!refuse_foreign_origin(request)) upgrade(std::move(request));
     } else {
       send_text(version, false, http::status::not_found, kJson, encode_error("not_found", "WebSocket is at /ws"), "other");
     }
@@ -267,7 +270,11 @@ template <typename Stream>
 void HttpSession<Stream>::shut_down() {
   net::post(strand_, [self = this->shared_from_this()] {
     self->closing_ = true;
-    if (!self->busy_) self->close_socket();
+    if (self->engine_waiting_) {
+      self->end_engine_poll();  // A held Engine.IO GET would wait up to ping_interval.
+    } else if (!self->busy_) {
+      self->close_socket();
+    }
   });
 }
 

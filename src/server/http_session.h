@@ -4,10 +4,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "server/engineio/engine_server.h"
 #include "server/server_context.h"
 #include "server/session_stream.h"
 
@@ -21,6 +23,14 @@ namespace http = beast::http;
 // pending, so the session holds itself (pending_self_) until the image's one answer arrives (every frame
 // gets one, also at shutdown); the answer sink holds only a weak_ptr and posts to the strand, where
 // everything runs.
+//
+// Engine.IO (http_engineio.cpp): a request at an installed EngineServer's path (ServerContext::
+// engine_servers) goes to it before any other route. A polling request may be held (a GET waits for
+// packets, up to ping_interval): meanwhile a read stays on the socket, so that a client that goes away is
+// noticed and its held GET aborted (the session then closes, as the reference's), and it keeps the
+// session alive; the answer arrives through a callback that posts to the strand, where the read is
+// cancelled and the answer written. Bytes that arrive meanwhile (a pipelined request) stay in buffer_
+// for the next read. Upgrades at that path are checked by the EngineServer and the socket handed to it.
 //
 // `Stream` is PlainStream or TlsStream (server/session_stream.h). Over TLS the session starts with the
 // handshake (http_session_tls.cpp), under the same handshake_timeout as a request, and ends with an SSL
@@ -62,6 +72,16 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void start_detect(Request&& request);
   void on_detect_answer(stream::Answer&& answer, unsigned version, bool keep_alive);
 
+  // Engine.IO routes and origin checks (http_engineio.cpp).
+  bool refuse_engine_body(const Request& request);  // In on_header: body limit, 413 over max_payload.
+  void handle_engineio(engineio::EngineServer& engine, Request&& request);
+  void upgrade_engineio(engineio::EngineServer& engine, Request&& request);
+  void watch_connection();
+  void on_watch(beast::error_code error, std::size_t bytes);
+  void on_engine_answer(std::uint64_t poll, engineio::Response&& response);
+  void end_engine_poll();
+  bool refuse_foreign_origin(const Request& request);  // /ws upgrades: 403 unless allowed_origins admits.
+
   // Sends `response` (owned until written), then reads the next request or closes.
   template <typename Body>
   void send(http::response<Body>&& response, const char* route);
@@ -86,6 +106,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   bool upgraded_ = false;  // stream_ went to a WebSocketSession.
   bool discard_unread_ = false;  // A refused request's body is still coming: read it away before closing.
   std::size_t discarded_bytes_ = 0;
+  // Engine.IO: the request handed to an EngineServer, until its answer is written.
+  std::uint64_t engine_poll_ = 0;          // Names the latest; older answers are stale.
+  bool engine_waiting_ = false;            // Its answer has not arrived.
+  engineio::EngineServer::PollAbort engine_abort_;  // Tells a held GET's session the client went away.
+  bool watching_ = false;                  // The read watching the socket meanwhile is in flight.
+  std::optional<engineio::Response> engine_answer_;  // Arrived while that read was in flight.
 };
 
 }  // namespace posestream::server

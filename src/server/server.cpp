@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "server/engineio/origin.h"
 #include "server/listener.h"
 #include "server/server_context.h"
 #include "server/tls_context.h"
@@ -28,6 +29,9 @@ constexpr std::chrono::seconds kHttpCloseGrace{1};
 
 ServerOptions validated(ServerOptions options) {
   if (auto error = validate(options.limits)) throw std::invalid_argument("serve: " + *error);
+  if (auto error = engineio::validate_allowed_origins(options.allowed_origins)) {
+    throw std::invalid_argument("serve: " + *error);
+  }
   if (options.io_threads < 1 || options.io_threads > kMaxIoThreads) {
     throw std::invalid_argument("serve: io_threads " + std::to_string(options.io_threads) + " is outside [1, 64]");
   }
@@ -109,6 +113,11 @@ Server::~Server() {
 }
 
 const ServerOptions& Server::options() const { return context_->options; }
+
+std::shared_ptr<engineio::EngineServer> Server::add_engine_server(engineio::Options options,
+                                                                  engineio::HandlerFactory factory) {
+  return context_->add_engine_server(std::move(options), std::move(factory));
+}
 
 void Server::stop() { request_shutdown(/*restart=*/false); }
 

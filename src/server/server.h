@@ -10,7 +10,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "server/engineio/engineio.h"
 #include "server/limits.h"
 #include "server/protocol.h"
 #include "stream/stream.h"
@@ -57,6 +59,13 @@ struct ServerOptions {
   // WebSocket; one alone is a start-up error. PEM files: the certificate chain and its unencrypted key.
   std::filesystem::path tls_cert_file;
   std::filesystem::path tls_key_file;
+  // Browser origins admitted on /ws upgrades and on every Engine.IO path's requests (issue 13 item 4;
+  // the rules are in server/engineio/origin.h): empty = same origin only (the Origin's host:port is the
+  // request's Host), "*" = any, else the listed origins "scheme://host[:port]". A request without an
+  // Origin header (non-browser clients) is admitted. Refused: 403 (/ws: an error JSON "forbidden";
+  // Engine.IO: {"code":4,"message":"Forbidden"}). Engine.IO polling answers to an admitted Origin carry
+  // CORS headers. The integration step adds the `serve` flag (--allowed-origins).
+  std::vector<std::string> allowed_origins;
   // How long a shutdown (stop() or drain()) may take: running frames finishing, answers written,
   // WebSocket close handshakes. Then the connections left are abandoned and run() returns.
   std::chrono::milliseconds drain_timeout{10'000};
@@ -69,6 +78,9 @@ std::filesystem::path default_web_dir();
 
 struct ServerContext;
 class Listener;
+namespace engineio {
+class EngineServer;
+}  // namespace engineio
 
 // Thread model (docs/ARCHITECTURE.md "Threads"): io_threads run every socket, parse and encode; each
 // connection runs on its own strand. The Scheduler's workers run frames and hand answers back only by
@@ -87,6 +99,9 @@ class Server {
   std::uint16_t port() const noexcept { return port_; }
   bool tls() const noexcept { return tls_ != nullptr; }  // https:// and wss:// rather than http:// and ws://.
   const ServerOptions& options() const;
+  // Installs an Engine.IO endpoint at options.path (ServerContext::add_engine_server: routed before
+  // every other path, origins from ServerOptions::allowed_origins). Call before run().
+  std::shared_ptr<engineio::EngineServer> add_engine_server(engineio::Options options, engineio::HandlerFactory factory);
 
   // Serves until stop() or drain() (with handle_signals: SIGINT stops, SIGTERM drains). Then, within
   // options.drain_timeout: no new WebSocket or /v1/detect is admitted (503; /readyz 503) while plain HTTP

@@ -85,6 +85,23 @@ ServerContext::ServerContext(ServerOptions server_options)
 ServerContext::~ServerContext() {
   // Workers post answers to connections' strands: they stop before the io_context goes.
   scheduler->stop();
+  // Engine.IO sessions hold timers on the io_context: the registries let go of them before it goes (those
+  // its pending handlers hold go with it).
+  for (const auto& engine : engine_servers) engine->clear_sessions();
+}
+
+std::shared_ptr<engineio::EngineServer> ServerContext::add_engine_server(engineio::Options engine_options,
+                                                                         engineio::HandlerFactory factory) {
+  engine_options.allowed_origins = options.allowed_origins;
+  engine_servers.push_back(engineio::EngineServer::create(io, std::move(engine_options), std::move(factory)));
+  return engine_servers.back();
+}
+
+engineio::EngineServer* ServerContext::engine_server_for(std::string_view target) const {
+  for (const auto& engine : engine_servers) {
+    if (engine->serves(target)) return engine.get();
+  }
+  return nullptr;
 }
 
 bool ServerContext::try_reserve(std::atomic<std::size_t>& counter, std::size_t limit) {

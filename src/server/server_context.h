@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/access_tokens.h"
+#include "server/engineio/engine_server.h"
 #include "server/metrics.h"
 #include "server/server.h"
 
@@ -98,6 +99,16 @@ struct ServerContext {
   std::atomic<std::size_t> websocket_sessions{0};
   std::atomic<std::size_t> detect_requests{0};
   std::atomic<std::uint64_t> next_session_number{1};
+  // Engine.IO endpoints (server/engineio/engine_server.h), each at its own path, routed before every other
+  // path (HttpSession: http_engineio.cpp) and guarded by api_tokens like /ws. Empty unless installed
+  // with add_engine_server before the server runs (the Socket.IO endpoint, or the conformance server's
+  // Engine.IO echo); never changed afterwards, so the network threads read it without a lock.
+  std::vector<std::shared_ptr<engineio::EngineServer>> engine_servers;
+  // Installs one at options.path, running on `io`. Its allowed_origins are replaced by
+  // ServerOptions::allowed_origins: one setting governs /ws and every Engine.IO path. Before run() only.
+  std::shared_ptr<engineio::EngineServer> add_engine_server(engineio::Options options, engineio::HandlerFactory factory);
+  // The one serving `target` (a request target: path and query), or nullptr.
+  engineio::EngineServer* engine_server_for(std::string_view target) const;
   // Last, so it is destroyed first: pending handlers (and the connections they keep alive) go before
   // the state above that their destructors use.
   net::io_context io;

@@ -55,8 +55,9 @@ class SocketApi : public ::testing::Test {
     auto refusing = [](const ConnectRequest& request) -> ConnectResult {
       return Refusal{"no token " + request.auth.value("token", std::string("none"))};
     };
-    auto namespaces = std::make_shared<const Namespaces>(
-        Namespaces{{"/", recording}, {"/admin", recording}, {"/private", refusing}});
+    auto null_handler = [](const ConnectRequest&) -> ConnectResult { return std::unique_ptr<SocketHandler>(); };
+    auto namespaces = std::make_shared<const Namespaces>(Namespaces{
+        {"/", recording}, {"/admin", recording}, {"/private", refusing}, {"/null", null_handler}});
     Options options;
     options.max_pending_acks = 2;
     handshake_.sid = socket_->sid();
@@ -174,6 +175,8 @@ TEST_F(SocketApi, RefusalAnswersConnectErrorAndKeepsTheSession) {
   text(R"(0/private,{"token":"t"})");
   EXPECT_EQ(texts(), std::vector<std::string>{R"(4/private,{"message":"no token t"})"});
   EXPECT_FALSE(socket_->closed());
+  text("0/null");
+  EXPECT_EQ(texts(), std::vector<std::string>{R"(4/null,{"message":"Connection rejected by server"})"});
   join("0");
   EXPECT_EQ(log_->sockets.size(), 1u);
 }

@@ -140,7 +140,9 @@ void Connection::admit(const std::string& nsp, const SocketFactory& factory, con
   if (closing_) return;
   if (auto* refusal = std::get_if<Refusal>(&result)) return refuse(nsp, std::move(refusal->message));
   auto& handler = std::get<std::unique_ptr<socketio::SocketHandler>>(result);
-  if (!handler || !wire_->join(state)) return;
+  // No handler is a refusal without a reason (python-socketio's words for a rejecting handler).
+  if (!handler) return refuse(nsp, "Connection rejected by server");
+  if (!wire_->join(state)) return;
   deadline_->settle();
   auto& joined = joined_[nsp] = Joined{std::move(state), std::move(handler)};
   guarded("connect", [&] { joined.handler->on_connect(auth); });

@@ -119,6 +119,7 @@ struct Refusal {
   std::string message;
 };
 
+// A null handler refuses with the message "Connection rejected by server".
 using ConnectResult = std::variant<std::unique_ptr<SocketHandler>, Refusal>;
 using SocketFactory = std::function<ConnectResult(const ConnectRequest& request)>;
 
