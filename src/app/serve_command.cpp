@@ -6,6 +6,7 @@
 
 #include "app/commands.h"
 #include "app/parallelism_flags.h"
+#include "app/socketio_flags.h"
 #include "server/server.h"
 
 namespace posestream::app {
@@ -25,6 +26,7 @@ struct ServeFlags {
   std::string tls_cert_file;
   std::string tls_key_file;
   ParallelismFlags parallelism;
+  SocketIoFlags socketio;
 };
 
 void add_limit_flags(CLI::App& command, ServeFlags& flags) {
@@ -96,6 +98,7 @@ void serve(ServeFlags& flags) {
   options.tls_cert_file = flags.tls_cert_file;
   options.tls_key_file = flags.tls_key_file;
   flags.parallelism.apply(options.parallelism);
+  flags.socketio.apply(options);
   options.models_dir = resolve_models_dir(flags.models_dir);
   if (!flags.web_dir.empty()) options.web_dir = flags.web_dir;
   server::Server server(options);
@@ -103,6 +106,10 @@ void serve(ServeFlags& flags) {
   const std::string url = (server.tls() ? "https://" : "http://") + address + "/";
   spdlog::info("serving {} (WebSocket {}{}/ws), web client from {}", url, server.tls() ? "wss://" : "ws://", address,
                (options.web_dir.empty() ? server::default_web_dir() : options.web_dir).string());
+  if (options.socketio.enabled) {
+    spdlog::info("Socket.IO at {}{} (result event '{}')", url.substr(0, url.size() - 1), options.socketio.path,
+                 options.socketio.result_event);
+  }
   if (!options.auth_token_file.empty()) {
     spdlog::info("access: /ws and /v1/detect need a token from {}", options.auth_token_file.string());
   }
@@ -146,6 +153,7 @@ void add_serve(CLI::App& app) {
   add_limit_flags(command, *flags);
   add_deployment_flags(command, *flags);
   add_parallelism_flags(command, flags->parallelism);
+  add_socketio_flags(command, flags->socketio);
   command.callback([flags] { serve(*flags); });
 }
 

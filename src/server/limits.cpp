@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "vision/decode.h"
+
 namespace posestream::server {
 namespace {
 
@@ -60,6 +62,12 @@ vision::DecodeLimits decode_limits(const Limits& limits) {
   vision::DecodeLimits decode;
   decode.max_pixels = limits.max_image_pixels;
   return decode;
+}
+
+std::string image_problem(const std::vector<std::uint8_t>& image, const Limits& limits) {
+  const vision::HeaderResult header = vision::read_image_header(image);
+  const std::string problem = header.ok() ? vision::check_limits(header.header, decode_limits(limits)) : header.error;
+  return problem.empty() ? problem : "image: " + problem;
 }
 
 }  // namespace posestream::server

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vision/decode.h"
 
@@ -63,5 +64,10 @@ std::optional<std::string> validate(const Limits& limits);
 
 // The decoder's limits these imply: max_image_pixels (the decoder's own side limits stay).
 vision::DecodeLimits decode_limits(const Limits& limits);
+
+// What makes a frame's image unusable before decoding, from its header alone (microseconds, on the
+// connection's strand): not JPEG or PNG, or over the decoder's limits. Empty if it may go to a worker.
+// Shared by /ws and Socket.IO streams.
+std::string image_problem(const std::vector<std::uint8_t>& image, const Limits& limits);
 
 }  // namespace posestream::server

@@ -59,6 +59,11 @@ Metrics::Metrics()
                           .Help("WebSocket sessions opened")
                           .Register(*registry_)
                           .Add({})),
+      socketio_upgrades_(BuildCounter()
+                             .Name("posestream_socketio_upgrades_total")
+                             .Help("Socket.IO sessions upgraded from HTTP long-polling to WebSocket")
+                             .Register(*registry_)
+                             .Add({})),
       queue_depth_(BuildGauge().Name("posestream_queue_depth").Help("Frames waiting, by queue").Register(*registry_)),
       reorder_depth_(queue_depth_.Add({{"queue", "reorder"}})),
       worker_depth_(queue_depth_.Add({{"queue", "worker"}})),
@@ -111,6 +116,14 @@ Metrics::Metrics()
   for (std::size_t i = 0; i < stages_.size(); ++i) {
     stages_[i] = &stage_seconds_.Add({{"stage", kStageNames[i]}}, latency_buckets());
   }
+  auto& by_transport = BuildGauge()
+                           .Name("posestream_sessions_by_transport")
+                           .Help("Open stream sessions, by transport (/ws, Socket.IO polling, Socket.IO WebSocket)")
+                           .Register(*registry_);
+  for (SessionTransport transport :
+       {SessionTransport::ws, SessionTransport::socketio_polling, SessionTransport::socketio_websocket}) {
+    sessions_by_transport_[static_cast<std::size_t>(transport)] = &by_transport.Add({{"transport", to_string(transport)}});
+  }
 }
 
 stream::StreamObserver Metrics::observer() {
@@ -138,12 +151,32 @@ void Metrics::on_result(const stream::FrameTiming& timing) {
   parallelism_.on_result(timing);
 }
 
-void Metrics::session_opened() {
-  sessions_.Increment();
-  sessions_total_.Increment();
+const char* to_string(SessionTransport transport) {
+  switch (transport) {
+    case SessionTransport::ws: return "ws";
+    case SessionTransport::socketio_polling: return "socketio_polling";
+    case SessionTransport::socketio_websocket: return "socketio_websocket";
+  }
+  return "ws";
 }
 
-void Metrics::session_closed() { sessions_.Decrement(); }
+void Metrics::session_opened(SessionTransport transport) {
+  sessions_.Increment();
+  sessions_total_.Increment();
+  sessions_by_transport_[static_cast<std::size_t>(transport)]->Increment();
+}
+
+void Metrics::session_closed(SessionTransport transport) {
+  sessions_.Decrement();
+  sessions_by_transport_[static_cast<std::size_t>(transport)]->Decrement();
+}
+
+void Metrics::session_moved(SessionTransport from, SessionTransport to) {
+  sessions_by_transport_[static_cast<std::size_t>(from)]->Decrement();
+  sessions_by_transport_[static_cast<std::size_t>(to)]->Increment();
+}
+
+void Metrics::socketio_upgraded() { socketio_upgrades_.Increment(); }
 
 void Metrics::answers_downgraded(std::uint64_t count) { downgraded_.Increment(static_cast<double>(count)); }
 

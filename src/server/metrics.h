@@ -23,11 +23,18 @@ struct QueueDepths {
   std::size_t write_bytes = 0;   // Encoded answers waiting behind each connection's write in flight.
 };
 
+// The transport a stream session runs on (posestream_sessions_by_transport's label).
+enum class SessionTransport { ws, socketio_polling, socketio_websocket };
+const char* to_string(SessionTransport transport);  // "ws", "socketio_polling", "socketio_websocket"
+
 // Every method is thread-safe (prometheus-cpp's metrics are atomic or locked). Metric names:
 //   posestream_frames_total{outcome="result|late|duplicate|lost|superseded|overflow|invalid"}
 //   posestream_stage_seconds{stage="reorder|queue|decode|pose|hands|pipeline"}  (histograms)
 //   posestream_end_to_end_seconds     arrival at the server -> result ready (reorder + queue + pipeline)
-//   posestream_sessions               open WebSocket sessions;  posestream_sessions_total opened so far
+//   posestream_sessions               open stream sessions (/ws and Socket.IO);  posestream_sessions_total opened so far
+//   posestream_sessions_by_transport{transport="ws|socketio_polling|socketio_websocket"}  the same, by transport
+//   posestream_socketio_upgrades_total  Socket.IO sessions moved from polling to WebSocket (every Engine.IO
+//                                     session at the Socket.IO path, with or without a stream yet)
 //   posestream_queue_depth{queue="reorder|worker"} frames;  posestream_write_queue_bytes
 //   posestream_workers_busy           workers running a frame
 //   posestream_answers_downgraded_total  results replaced by dropped answers for slow readers
@@ -47,8 +54,11 @@ class Metrics {
   // Callbacks for the Scheduler's observer. They refer to this object, which must outlive the Scheduler.
   stream::StreamObserver observer();
 
-  void session_opened();
-  void session_closed();
+  void session_opened(SessionTransport transport = SessionTransport::ws);
+  void session_closed(SessionTransport transport = SessionTransport::ws);
+  // An open stream session's transport changed (a Socket.IO upgrade): the gauge moves, the total does not.
+  void session_moved(SessionTransport from, SessionTransport to);
+  void socketio_upgraded();
   void answers_downgraded(std::uint64_t count);
   void connection_closed(const std::string& reason);
   void bad_message();
@@ -72,6 +82,8 @@ class Metrics {
   prometheus::Histogram& end_to_end_;
   prometheus::Gauge& sessions_;
   prometheus::Counter& sessions_total_;
+  std::array<prometheus::Gauge*, 3> sessions_by_transport_{};  // Index: SessionTransport.
+  prometheus::Counter& socketio_upgrades_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
   prometheus::Gauge& reorder_depth_;
   prometheus::Gauge& worker_depth_;

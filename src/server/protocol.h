@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "hands/hands.h"
 #include "pose/pose.h"
 #include "server/limits.h"
@@ -82,6 +84,12 @@ ClientMessage parse_binary_message(std::span<const std::uint8_t> bytes);
 // A text WebSocket message: a JSON object (frame or control), a JSON string, or unquoted text, the last
 // two holding a data URL or bare base64. Does not retain `text`.
 ClientMessage parse_text_message(std::string_view text);
+
+// The same frame and config messages as JSON values already parsed (Socket.IO event arguments: the
+// binding in server/socketio_stream.cpp). A frame's "image" may also be a JSON binary value (an
+// attachment): its bytes are the image. Do not retain `object`.
+ClientMessage parse_frame_object(const nlohmann::json& object);
+ClientMessage parse_config_object(const nlohmann::json& object);
 
 // Numbers text frames that carry no sequence: each one is one more than the highest sequence the
 // connection has seen (0 at first and after a reset).

@@ -84,6 +84,11 @@ ClientMessage parse_json_frame(const json& object) {
   }
   if (const auto timestamp = object.find("timestamp"); timestamp != object.end()) read_timestamp(*timestamp, frame);
   if (!frame.problem.empty()) return frame;
+  if (image != object.end() && image->is_binary()) {
+    frame.image = image->get_binary();
+    if (frame.image.empty()) frame.problem = "image is empty";
+    return frame;
+  }
   if (image == object.end() || !image->is_string()) {
     frame.problem = "image must be a string (a data URL or base64)";
     return frame;
@@ -197,6 +202,16 @@ ClientMessage parse_text_message(std::string_view text) {
     decode_image_text(text, frame);
   }
   return frame;
+}
+
+ClientMessage parse_frame_object(const nlohmann::json& object) {
+  if (!object.is_object()) return BadMessage{"bad_message", "a frame must be an object {sequence, image}"};
+  return parse_json_frame(object);
+}
+
+ClientMessage parse_config_object(const nlohmann::json& object) {
+  if (!object.is_object()) return BadMessage{"bad_config", "a config must be an object"};
+  return parse_config(object);
 }
 
 std::uint64_t FrameNumbering::number(FrameMessage& frame) {

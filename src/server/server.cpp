@@ -15,6 +15,7 @@
 #include "server/engineio/origin.h"
 #include "server/listener.h"
 #include "server/server_context.h"
+#include "server/socketio_endpoint.h"
 #include "server/tls_context.h"
 
 namespace posestream::server {
@@ -153,6 +154,7 @@ void Server::run(bool handle_signals) {
       request_shutdown(restart);
     });
   }
+  install_socketio_endpoint(*context_);  // Here, so that add_engine_server's endpoints come first.
   listener_->run();
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < context_->options.io_threads; ++i) {

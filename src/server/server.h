@@ -15,6 +15,7 @@
 #include "server/engineio/engineio.h"
 #include "server/limits.h"
 #include "server/protocol.h"
+#include "server/socketio_options.h"
 #include "stream/stream.h"
 
 namespace boost::asio::ssl {
@@ -29,6 +30,7 @@ namespace posestream::server {
 //   GET  /healthz     liveness: {"status":"ok"|"draining",...}, 200 while the process serves
 //   GET  /readyz      readiness: 200 while new sessions are admitted; 503 draining or at max_sessions
 //   GET  /metrics     Prometheus text format
+//   /socket.io/       Socket.IO v5 (polling and WebSocket): the /ws stream as events (ServerOptions::socketio)
 // With auth_token_file, /ws and /v1/detect answer 401 without one of its tokens (server/access_tokens.h);
 // with metrics_token_file, so does /metrics without one of those.
 //   GET  /, /<file>   the web client, from web_dir
@@ -66,6 +68,8 @@ struct ServerOptions {
   // Engine.IO: {"code":4,"message":"Forbidden"}). Engine.IO polling answers to an admitted Origin carry
   // CORS headers. The integration step adds the `serve` flag (--allowed-origins).
   std::vector<std::string> allowed_origins;
+  // Socket.IO v5 streams at /socket.io/, one posestream stream per client (docs/SOCKETIO.md).
+  SocketIoSettings socketio;
   // How long a shutdown (stop() or drain()) may take: running frames finishing, answers written,
   // WebSocket close handshakes. Then the connections left are abandoned and run() returns.
   std::chrono::milliseconds drain_timeout{10'000};

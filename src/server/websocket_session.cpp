@@ -3,9 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <exception>
-
-#include "vision/decode.h"
+#include "server/stream_sink.h"
 
 namespace posestream::server {
 namespace {
@@ -22,14 +20,6 @@ std::string totals(const stream::AnswerCounts& answers) {
   return fmt::format("{} results, dropped: {} late, {} duplicate, {} lost, {} superseded, {} overflow, {} invalid",
                      answers.results, answers.late, answers.duplicate, answers.lost, answers.superseded,
                      answers.overflow, answers.invalid);
-}
-
-// What makes an image unusable before decoding, from its header alone (microseconds, on this strand):
-// not JPEG or PNG, or over the decoder's limits. Empty if it may go to a worker.
-std::string image_problem(const std::vector<std::uint8_t>& image, const Limits& limits) {
-  const vision::HeaderResult header = vision::read_image_header(image);
-  const std::string problem = header.ok() ? vision::check_limits(header.header, decode_limits(limits)) : header.error;
-  return problem.empty() ? problem : "image: " + problem;
 }
 
 }  // namespace
@@ -66,19 +56,7 @@ WebSocketSession<Stream>::~WebSocketSession() {
 
 template <typename Stream>
 void WebSocketSession<Stream>::run(http::request<http::string_body> request) {
-  // Workers call the sink; it only posts to this session's strand, and holds no strong reference (the
-  // session is kept alive by its own pending operations, not by frames in flight).
-  auto sink = [weak = this->weak_from_this(), executor = strand_](stream::Answer&& answer) {
-    if (weak.expired()) return;
-    net::post(executor, [weak, answer = std::move(answer)]() mutable {
-      if (const auto self = weak.lock()) self->on_answer(std::move(answer));
-    });
-  };
-  try {
-    stream_ = context_.scheduler->open_session(context_.stream_session_options(), std::move(sink));
-  } catch (const std::exception& error) {
-    spdlog::error("{}: cannot open a stream session: {}", id_, error.what());
-  }
+  stream_ = open_stream_session(context_, id_, this->weak_from_this(), strand_, &WebSocketSession::on_answer);
   registry_id_ = context_.connections.add(this->shared_from_this());
 
   const Limits& limits = context_.options.limits;

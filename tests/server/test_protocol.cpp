@@ -122,6 +122,24 @@ TEST(TextFrame, SequenceMustBeAnUnsignedInteger) {
   EXPECT_EQ(largest.sequence, std::numeric_limits<std::uint64_t>::max());
 }
 
+// Socket.IO events arrive parsed (non-negative integers as unsigned, as the JSON parser makes them): the
+// same frame rules, and a binary value (an attachment) as the image.
+TEST(ObjectFrame, ParsedJsonWithTextOrBinaryImage) {
+  const FrameMessage text = as<FrameMessage>(parse_frame_object(json{{"sequence", 7u}, {"image", "Zm9v"}}));
+  EXPECT_EQ(text.sequence, 7u);
+  EXPECT_EQ(std::string(text.image.begin(), text.image.end()), "foo");
+  const FrameMessage binary =
+      as<FrameMessage>(parse_frame_object(json{{"sequence", 8u}, {"timestamp", 1}, {"image", json::binary({1, 2, 3})}}));
+  EXPECT_EQ(binary.image, (Bytes{1, 2, 3}));
+  EXPECT_EQ(binary.timestamp_us, 1'000);
+  EXPECT_EQ(binary.problem, "");
+  EXPECT_NE(as<FrameMessage>(parse_frame_object(json{{"sequence", 9u}, {"image", json::binary({})}})).problem, "");
+  EXPECT_EQ(as<BadMessage>(parse_frame_object(json{{"sequence", "9"}, {"image", "Zm9v"}})).code, "bad_sequence");
+  EXPECT_EQ(as<BadMessage>(parse_frame_object(json::array({1}))).code, "bad_message");
+  EXPECT_EQ(as<ConfigMessage>(parse_config_object(json{{"drop_policy", "all"}})).drop_policy, DropPolicy::all);
+  EXPECT_EQ(as<BadMessage>(parse_config_object(json{{"fps", 3}})).code, "bad_config");
+}
+
 TEST(TextMessage, MalformedJsonAndUnknownTypes) {
   EXPECT_EQ(as<BadMessage>(parse_text_message("{\"sequence\":1,")).code, "bad_json");
   EXPECT_EQ(as<BadMessage>(parse_text_message("\"unterminated")).code, "bad_json");
