@@ -2,13 +2,12 @@
 // sequence over Socket.IO (polling then upgrade, and WebSocket only; data URLs and binary attachments;
 // events and acks) must be answered once per frame with the landmarks /ws answers for the same frames.
 // Node 18 (Debian 12's) runs it: no newer language or library features.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { check, goldenSequence, log, parseArguments, runTest, WAIT_MS } from "../web/harness.mjs";
+import { check, goldenSequence, log, parseArguments, runTest, startServer, stopServer, WAIT_MS } from "../web/harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "..", "web", "node_modules", "package.json"));
@@ -24,24 +23,10 @@ const TOLERANCE = 1e-6;
 const options = parseArguments(process.argv.slice(2), ["binary", "source-dir"]);
 
 // `posestream serve` on a free port, one worker and no inference pool (the same arithmetic every run).
-function startServer() {
-  const models = process.env.POSESTREAM_MODELS || path.join(options["source-dir"], "models");
-  const server = spawn(options.binary, ["serve", "--host", "127.0.0.1", "--port", "0", "--models", models,
-                                        "--workers", "1", "--inference-threads", "1",
-                                        "--socketio-result-event", RESULT_EVENT],
-                       { stdio: ["ignore", "pipe", "pipe"] });
-  server.output = "";
-  process.on("exit", () => server.kill("SIGKILL"));
-  server.stderr.on("data", (chunk) => { server.output += chunk; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL in ${WAIT_MS} ms:\n${server.output}`)), WAIT_MS);
-    server.stdout.on("data", (chunk) => {
-      server.output += chunk;
-      const match = /posestream: open (http:\/\/\S+)\//.exec(server.output);
-      if (match) { clearTimeout(timer); resolve({ server, url: match[1] }); }
-    });
-    server.on("exit", (code) => reject(new Error(`the server exited ${code}:\n${server.output}`)));
-  });
+async function startPosestream() {
+  const { server, url } = await startServer(options, 0, ["--inference-threads", "1",
+                                                         "--socketio-result-event", RESULT_EVENT]);
+  return { server, url: url.replace(/\/$/, "") };
 }
 
 function withTimeout(promise, what) {
@@ -179,7 +164,7 @@ async function metric(url, name) {
 runTest("socketio_node_client", async () => {
   const golden = goldenSequence(options["source-dir"]);
   const frames = golden.frames.map((file) => readFileSync(file));
-  const { server, url } = await startServer();
+  const { server, url } = await startPosestream();
   log(`server at ${url}; ${frames.length} frames of ${golden.name}`);
   const reference = await answersOverWs(url, frames);
   checkReference(reference);
@@ -201,6 +186,6 @@ runTest("socketio_node_client", async () => {
   }
   check(await metric(url, "posestream_socketio_upgrades_total") >= 2, "upgrades counted in /metrics");
   await badInput(url);
-  server.kill("SIGTERM");
+  await stopServer(server);
   return 0;
 });

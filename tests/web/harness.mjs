@@ -49,11 +49,13 @@ export function goldenSequence(sourceDir) {
 const runningServers = new Set();
 process.on("exit", () => { for (const server of runningServers) server.kill("SIGKILL"); });
 
-// Starts `posestream serve` with web/ on `port` (0: any); resolves with {server, url} once it prints its URL.
-export function startServer(options, port) {
+// Starts `posestream serve` with web/ on `port` (0: any) and `extraArguments` (more flags); resolves with
+// {server, url} once it prints its URL.
+export function startServer(options, port, extraArguments = []) {
   const models = process.env.POSESTREAM_MODELS || path.join(options["source-dir"], "models");
   const server = spawn(options.binary, ["serve", "--host", "127.0.0.1", "--port", String(port), "--models", models,
-                                        "--web", path.join(options["source-dir"], "web"), "--workers", "1"],
+                                        "--web", path.join(options["source-dir"], "web"), "--workers", "1",
+                                        ...extraArguments],
                        { stdio: ["ignore", "pipe", "pipe"] });
   server.output = "";
   runningServers.add(server);
