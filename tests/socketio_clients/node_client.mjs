@@ -161,12 +161,31 @@ async function metric(url, name) {
   return line ? Number(line.split(" ").pop()) : NaN;
 }
 
+// The serve flags' wiring: --socketio off leaves /socket.io/ unserved; --allowed-origins governs /ws too.
+async function servedFlags() {
+  const { server, url } = await startServer(options, 0, ["--socketio", "off",
+                                                         "--allowed-origins", "http://front.example,http://b.example"]);
+  const polling = await fetch(`${url}socket.io/?EIO=4&transport=polling`);
+  check(polling.status === 404, `--socketio off: /socket.io/ answers ${polling.status}`);
+  const upgrade = (origin) => new Promise((resolve) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws") + "ws", { origin });
+    socket.on("open", () => { socket.close(); resolve("open"); });
+    socket.on("unexpected-response", (_, response) => resolve(String(response.statusCode)));
+    socket.on("error", () => resolve("error"));
+  });
+  check(await upgrade("http://b.example") === "open", "--allowed-origins: a listed origin upgrades /ws");
+  check(await upgrade("http://evil.example") === "403", "--allowed-origins: another origin gets 403 at /ws");
+  await stopServer(server);
+}
+
 runTest("socketio_node_client", async () => {
   const golden = goldenSequence(options["source-dir"]);
   const frames = golden.frames.map((file) => readFileSync(file));
   const { server, url } = await startPosestream();
   log(`server at ${url}; ${frames.length} frames of ${golden.name}`);
+  const wsStarted = Date.now();
   const reference = await answersOverWs(url, frames);
+  log(`/ws, data URLs: ${Date.now() - wsStarted} ms`);
   checkReference(reference);
   const dataUrl = (bytes) => "data:image/jpeg;base64," + bytes.toString("base64");
   const buffer = (bytes) => bytes;
@@ -187,5 +206,6 @@ runTest("socketio_node_client", async () => {
   check(await metric(url, "posestream_socketio_upgrades_total") >= 2, "upgrades counted in /metrics");
   await badInput(url);
   await stopServer(server);
+  await servedFlags();
   return 0;
 });
