@@ -214,14 +214,20 @@ void SocketIoStream::finish(const std::string& why) {
   acks_.clear();
 }
 
-// The Scheduler has already posted every answer owed to this strand (Server::shut_down stops it first),
-// so those are emitted before the DISCONNECT; Engine.IO delivers queued packets before it closes.
+// The Scheduler has already posted every answer owed to this strand (Server::shut_down stops it first).
+// A frame whose event was being handled as the shutdown began may have had its answer posted after this
+// task: closing the stream::Session here answers whatever it still holds, and the DISCONNECT goes in a
+// second task, behind all of those answers. Engine.IO delivers queued packets before it closes.
 void SocketIoStream::shut_down() {
   net::post(strand_, [self = shared_from_this()] {
     if (self->finished_) return;
-    self->context_.metrics.connection_closed("shutdown");
-    self->socket_.disconnect();
-    self->finish(self->context_.restarting ? "server restarting" : "server shutting down");
+    self->stream_->close();
+    net::post(self->strand_, [self] {
+      if (self->finished_) return;
+      self->context_.metrics.connection_closed("shutdown");
+      self->socket_.disconnect();
+      self->finish(self->context_.restarting ? "server restarting" : "server shutting down");
+    });
   });
 }
 
