@@ -100,7 +100,8 @@ export class Client {
 // A WebSocket whose messages are buffered as they come (none lost between awaits).
 export class Socket {
   static open(url) {
-    const socket = new Socket(new WebSocket(url));
+    // A server that never answers the upgrade fails the case (error, then close) instead of hanging it.
+    const socket = new Socket(new WebSocket(url, { handshakeTimeout: WAIT_MS }));
     return new Promise((resolve) => {
       socket.raw.on("open", () => resolve(socket));
       socket.raw.on("close", () => resolve(socket));
