@@ -65,6 +65,9 @@ server::ServerOptions server_options(std::string host, std::uint16_t port) {
   options.inference_threads = 1;
   options.prewarm = std::nullopt;  // No model loads at start-up.
   options.allowed_origins = {"*"};  // The suites' cors: {origin: "*"}.
+  // /socket.io/ is the suite's here, not posestream streams (those would be skipped anyway, the path
+  // being served: said, not left to the order of installation).
+  options.socketio.enabled = false;
   // Short: the suites leave nothing worth waiting for at shutdown.
   options.drain_timeout = std::chrono::milliseconds{1000};
   return options;
