@@ -1,6 +1,7 @@
 // The deployment test (issue 14): three `posestream serve` instances behind HAProxy (deploy/haproxy.cfg)
-// on loopback; tokens, WSS through the balancer (and the server's own TLS when built), nine streams with
-// `load --reconnect`, the spread, a SIGTERM drain and a kill -9. Exit 77 (CTest skip) without HAProxy.
+// on loopback; tokens, WSS through the balancer (and the server's own TLS when built), Socket.IO polling
+// and its upgrade through the balancer (socketio_balancer.mjs), nine streams with `load --reconnect`, the
+// spread, a SIGTERM drain and a kill -9. Exit 77 (CTest skip) without HAProxy.
 //   node deploy.mjs --binary BIN --source-dir DIR
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -8,6 +9,7 @@ import {
   check, freePort, httpStatus, log, makeCertificate, makeScratch, makeToken, metric, runLoad, sleep,
   startBalancer, startInstance, upgrade, waitFor,
 } from "./cluster.mjs";
+import { checkSocketIoThroughBalancer, servesSocketIo } from "./socketio_balancer.mjs";
 
 const SKIP = 77;
 const RECONNECT_BOUND_MS = 2000;  // The issue's bound on a stream's gap after losing its instance.
@@ -117,6 +119,11 @@ async function main() {
   await checkTokens(lbPort, instances, token);
   await checkWss(options, `wss://localhost:${lbTlsPort}/ws`, tokenFile, cert, "through HAProxy's TLS");
   await checkServerTls(options, dir, tokenFile, cert, key, serveFlags);
+  if (await servesSocketIo(instances[0].port, token)) {
+    await checkSocketIoThroughBalancer(options["source-dir"], lbPort, token, image(options));
+  } else {
+    log("note: this build serves no Socket.IO at /socket.io/: Socket.IO through the balancer is not checked");
+  }
 
   // Nine streams through the balancer for 24 s: spread, then a drain at 5 s and a kill -9 at 13 s.
   const loadDone = runLoad(options, ["--url", `ws://127.0.0.1:${lbPort}/ws`, "--token-file", tokenFile,
