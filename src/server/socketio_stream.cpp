@@ -1,6 +1,7 @@
 // SocketIoStream: Socket.IO events into the stream::Session, its answers out as events or acks.
 #include "server/socketio_stream.h"
 
+#include "server/frame_input.h"
 #include "server/stream_sink.h"
 
 #include <boost/asio/post.hpp>
@@ -135,14 +136,7 @@ void SocketIoStream::handle_frame(const socketio::Json& args, const socketio::Ac
 
 void SocketIoStream::push_frame(FrameMessage&& frame, const socketio::Ack& ack, Clock::time_point now) {
   ++frames_;
-  stream::FrameInput input;
-  input.sequence = numbering_.number(frame);
-  input.received_at = now;
-  // Frames without "timestamp" get their arrival time, as /ws's JSON frames.
-  input.timestamp_us = frame.timestamp_us.value_or(
-      std::chrono::duration_cast<std::chrono::microseconds>(now - opened_at_).count());
-  input.problem = frame.problem.empty() ? image_problem(frame.image, context_.options.limits) : std::move(frame.problem);
-  if (input.problem.empty()) input.bytes = std::move(frame.image);
+  stream::FrameInput input = frame_input(std::move(frame), numbering_, context_.options.limits, now, opened_at_);
   if (ack.requested()) acks_.emplace(input.sequence, ack);
   stream_->push(std::move(input), now);
   arm_gap_timer();

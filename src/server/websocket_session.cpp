@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/frame_input.h"
 #include "server/stream_sink.h"
 
 namespace posestream::server {
@@ -209,18 +210,8 @@ void WebSocketSession<Stream>::handle(ClientMessage&& message, Clock::time_point
 
 template <typename Stream>
 void WebSocketSession<Stream>::handle_frame(FrameMessage&& frame, Clock::time_point now) {
-  stream::FrameInput input;
-  input.sequence = numbering_.number(frame);
-  input.received_at = now;
-  // Text frames without "timestamp" get their arrival time, which increases along arrival order.
-  input.timestamp_us = frame.timestamp_us.value_or(
-      std::chrono::duration_cast<std::chrono::microseconds>(now - opened_at_).count());
-  input.problem = frame.problem.empty() ? image_problem(frame.image, context_.options.limits) : std::move(frame.problem);
-  if (input.problem.empty()) {
-    input.bytes = std::move(frame.image);
-  } else if (context_.options.log_frames) {
-    // No usable image, but a sequence that must get its one answer, in order: the session answers it
-    // `invalid` when its turn comes, without a worker.
+  stream::FrameInput input = frame_input(std::move(frame), numbering_, context_.options.limits, now, opened_at_);
+  if (!input.problem.empty() && context_.options.log_frames) {
     spdlog::info("{} frame {}: invalid: {}", id_, input.sequence, input.problem);
   }
   stream_->push(std::move(input), now);
