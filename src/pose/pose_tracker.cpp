@@ -8,6 +8,7 @@
 #include "pose/pose.h"
 #include "pose/pose_detector.h"
 #include "pose/pose_landmarks.h"
+#include "pose/pose_track_step.h"
 
 namespace posestream::pose {
 
@@ -41,10 +42,6 @@ std::vector<vision::Anchor> pose_anchors() {
                              (result.ok() ? std::to_string(result.anchors.size()) + " anchors" : result.error));
   }
   return std::move(result.anchors);
-}
-
-double milliseconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 // A frame without a pose: tracking restarts from the detector. Only the image-landmark One Euro filter
@@ -138,20 +135,11 @@ PoseRuntimes::PoseRuntimes(const PoseModels& models, const engine::RuntimeOption
       anchors_(pose_anchors()),
       segmentation_(segmentation) {}
 
-std::optional<Pose> track_pose(const vision::Image& image, int64_t timestamp_us, PoseState& state,
-                               PoseRuntimes& runtimes, const PoseOptions& options, PoseTiming* timing) {
-  if (!image.is_valid()) {
-    throw std::invalid_argument("pose: invalid image " + std::to_string(image.width) + "x" +
-                                std::to_string(image.height) + " with " + std::to_string(image.pixels.size()) +
-                                " bytes");
-  }
-  PoseTiming local_timing;
-  PoseTiming& times = timing != nullptr ? *timing : local_timing;
-  times = PoseTiming{};
+std::optional<Pose> track_roi(const vision::Image& image, const std::optional<vision::NormalizedRect>& roi,
+                              int64_t timestamp_us, PoseState& state, PoseRuntimes& runtimes,
+                              const PoseOptions& options, PoseTiming& times) {
   const bool video = !options.static_image_mode;
   const vision::ImageSize size{image.width, image.height};
-
-  const std::optional<vision::NormalizedRect> roi = frame_roi(image, state, runtimes, options, times);
   auto start = std::chrono::steady_clock::now();
   std::optional<PoseLandmarksResult> result;
   if (roi) {
@@ -175,6 +163,24 @@ std::optional<Pose> track_pose(const vision::Image& image, int64_t timestamp_us,
     }
   }
   return make_pose(std::move(*result), *roi);
+}
+
+void check_pose_image(const vision::Image& image) {
+  if (!image.is_valid()) {
+    throw std::invalid_argument("pose: invalid image " + std::to_string(image.width) + "x" +
+                                std::to_string(image.height) + " with " + std::to_string(image.pixels.size()) +
+                                " bytes");
+  }
+}
+
+std::optional<Pose> track_pose(const vision::Image& image, int64_t timestamp_us, PoseState& state,
+                               PoseRuntimes& runtimes, const PoseOptions& options, PoseTiming* timing) {
+  check_pose_image(image);
+  PoseTiming local_timing;
+  PoseTiming& times = timing != nullptr ? *timing : local_timing;
+  times = PoseTiming{};
+  const std::optional<vision::NormalizedRect> roi = frame_roi(image, state, runtimes, options, times);
+  return track_roi(image, roi, timestamp_us, state, runtimes, options, times);
 }
 
 }  // namespace posestream::pose
