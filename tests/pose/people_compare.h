@@ -37,6 +37,15 @@ inline double match_distance(const Pose& ours, const golden::Person& theirs) {
   return sum / kMatchLandmarks;
 }
 
+// The same between two of MediaPipe's people (following its people from frame to frame).
+inline double golden_distance(const golden::Person& a, const golden::Person& b) {
+  double sum = 0;
+  for (size_t i = 0; i < kMatchLandmarks; ++i) {
+    sum += std::hypot(double{a.landmarks[i].x} - b.landmarks[i].x, double{a.landmarks[i].y} - b.landmarks[i].y);
+  }
+  return sum / kMatchLandmarks;
+}
+
 // The assignment of MediaPipe's people to ours minimising the total match_distance (every permutation:
 // at most kMaxNumPoses! and in practice 4! = 24). pairs[t] = our index for their person t, or nullopt
 // when we have fewer people or the best pair is farther than `max_distance`.
