@@ -34,15 +34,17 @@ std::vector<vision::NormalizedRect> detect_rois(const vision::Image& image, Pose
   return rois;
 }
 
-// One person's landmark run through track_pose's own step, its times added to the frame's.
-std::optional<Pose> track_person(const vision::Image& image, const std::optional<vision::NormalizedRect>& roi,
+// One person's landmark run through track_pose's own step, its times added to the frame's. `roi` by value:
+// it is often state.previous_roi, which the step overwrites.
+std::optional<Pose> track_person(const vision::Image& image, std::optional<vision::NormalizedRect> roi,
                                  int64_t timestamp_us, PoseState& state, PoseRuntimes& runtimes,
                                  const PoseOptions& options, PeopleTiming& times) {
   PoseTiming person_times;
-  std::optional<Pose> pose = track_roi(image, roi, timestamp_us, state, runtimes, options, person_times);
+  const bool runs = roi.has_value();
+  std::optional<Pose> pose = track_roi(image, std::move(roi), timestamp_us, state, runtimes, options, person_times);
   times.landmarks_ms += person_times.landmarks_ms;
   times.smoothing_ms += person_times.smoothing_ms;
-  if (roi) ++times.landmark_runs;
+  if (runs) ++times.landmark_runs;
   return pose;
 }
 

@@ -25,8 +25,9 @@ void check_pose_image(const vision::Image& image);
 // previous_roi becomes the next frame's ROI from the raw auxiliary landmarks, or, without a pose, the
 // track is lost (ROI and image-landmark filter reset, world and visibility filters kept, as Tasks);
 // with options.smoothing the pose is smoothed with `state`'s filters. IMAGE mode leaves `state` alone.
+// `roi` is a copy on purpose: callers pass the state's own previous_roi, which this overwrites.
 // Sets times.landmarks_ms and times.smoothing_ms; leaves the detector fields alone.
-std::optional<Pose> track_roi(const vision::Image& image, const std::optional<vision::NormalizedRect>& roi,
+std::optional<Pose> track_roi(const vision::Image& image, std::optional<vision::NormalizedRect> roi,
                               int64_t timestamp_us, PoseState& state, PoseRuntimes& runtimes,
                               const PoseOptions& options, PoseTiming& times);
 

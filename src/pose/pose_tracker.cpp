@@ -135,7 +135,7 @@ PoseRuntimes::PoseRuntimes(const PoseModels& models, const engine::RuntimeOption
       anchors_(pose_anchors()),
       segmentation_(segmentation) {}
 
-std::optional<Pose> track_roi(const vision::Image& image, const std::optional<vision::NormalizedRect>& roi,
+std::optional<Pose> track_roi(const vision::Image& image, std::optional<vision::NormalizedRect> roi,
                               int64_t timestamp_us, PoseState& state, PoseRuntimes& runtimes,
                               const PoseOptions& options, PoseTiming& times) {
   const bool video = !options.static_image_mode;
