@@ -14,6 +14,9 @@ void add_bench_models(CLI::App& bench);
 // `bench pipeline`: per-stage medians of one frame in tracking and static modes (bench_pipeline.cpp).
 void add_bench_pipeline(CLI::App& bench);
 
+// `bench people`: tracking 1, 2 and 4 people against one person's landmark time (bench_people.cpp).
+void add_bench_people(CLI::App& bench);
+
 // `detect`: IMAGE-mode pose and hands per image, one JSON line each (detect_command.cpp).
 void add_detect(CLI::App& app);
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   bench.require_subcommand(1);
   posestream::app::add_bench_models(bench);
   posestream::app::add_bench_pipeline(bench);
+  posestream::app::add_bench_people(bench);
   posestream::app::add_detect(app);
   posestream::app::add_video(app);
   posestream::app::add_serve(app);
