@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -209,6 +210,24 @@ TEST_F(SocketApi, AThrowingHandlerClosesTheSession) {
   EXPECT_EQ(socket_->close_reason().value_or(""), "server error");
 }
 
+TEST_F(SocketApi, PauseReadingPausesTheEngineIoSessionWhileConnected) {
+  using std::chrono::steady_clock;
+  using namespace std::chrono_literals;
+  Socket main = join("0");
+  main.pause_reading(300ms);
+  main.pause_reading(50ms);  // Forwarded as asked: the Engine.IO layer keeps the longer one.
+  Socket().pause_reading(1s);
+  EXPECT_EQ(socket_->pauses(), (std::vector<steady_clock::duration>{300ms, 50ms}));
+  text("1");  // The client left "/": its handle no longer pauses the session.
+  main.pause_reading(1s);
+  EXPECT_EQ(socket_->pauses().size(), 2u);
+  Socket admin = join("0/admin");
+  connection_->on_close("transport close");
+  connection_.reset();
+  admin.pause_reading(1s);  // The session closed.
+  EXPECT_EQ(socket_->pauses().size(), 2u);
+}
+
 TEST_F(SocketApi, HandlesOutliveTheConnection) {
   Socket main = join("0");
   text(R"(21["frame"])");
@@ -219,6 +238,7 @@ TEST_F(SocketApi, HandlesOutliveTheConnection) {
   EXPECT_FALSE(main.emit("late"));
   EXPECT_FALSE(ack());
   main.disconnect();
+  main.pause_reading(std::chrono::seconds{1});
   EXPECT_FALSE(Socket().emit("x"));
   EXPECT_FALSE(Ack()());
 }

@@ -19,7 +19,8 @@ EngineSession::EngineSession(net::io_context& io, std::string sid, std::shared_p
       forget_(std::move(forget)),
       heartbeat_(strand_),
       upgrade_timer_(strand_),
-      close_timer_(strand_) {}
+      close_timer_(strand_),
+      read_pause_(strand_) {}
 
 // Key order and the empty upgrades on WebSocket as the reference (SOCKETIO_FACTS.md 1.2); built by hand
 // because the JSON library would sort the keys. The sid is base64url: nothing to escape.
@@ -52,6 +53,7 @@ void EngineSession::open_websocket(Handshake handshake, HandlerFactory factory, 
     self->websocket_ = true;
     self->make_handler(factory, handshake);
     self->ws_->send(Packet{PacketType::open, false, self->open_packet(/*polling=*/false).substr(1)});
+    self->ws_read_pending_ = true;  // start() reads the first message.
     self->ws_->start(self->weak_from_this());
     if (!self->handler_) self->close_now("server close");
   });
@@ -159,10 +161,11 @@ void EngineSession::on_heartbeat(std::uint64_t generation, beast::error_code err
   if (error || generation != heartbeat_generation_) return;
   if (state_ != State::open && state_ != State::upgrading) return;
   if (awaiting_pong_) {
-    close_now("ping timeout");
+    if (!extend_pong_wait()) close_now("ping timeout");
     return;
   }
   awaiting_pong_ = true;
+  pong_wait_from_ = heartbeat_.expiry();  // When the ping was due.
   // From the ping's due time, not from this wake-up: the session is gone exactly ping_interval +
   // ping_timeout after the handshake or pong however late this handler ran (3.1 item 17 checks at 500 ms).
   heartbeat_.expires_at(heartbeat_.expiry() + options_.ping_timeout);
@@ -189,6 +192,8 @@ void EngineSession::do_close(std::string reason) {
     return;
   }
   state_ = State::closing;
+  pump();  // A POST held by a read pause is let go: with the handler gone its packets are dropped.
+  if (state_ != State::closing) return;  // One of them was the client's own close.
   queue(Packet{PacketType::close, false, {}});
   if (state_ != State::closing) return;  // A held GET carried it.
   close_timer_.expires_after(options_.close_timeout);
@@ -215,6 +220,7 @@ void EngineSession::finish() {
   heartbeat_.cancel();
   upgrade_timer_.cancel();
   close_timer_.cancel();
+  drop_inbox();
   drop_probe();
   if (ws_) std::exchange(ws_, nullptr)->close();
   for (const Packet& packet : queue_) {

@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -33,10 +34,16 @@ namespace posestream::server::engineio {
 //
 // Polling: at most one GET held (a second one: 400, the session closes and the held one gets "1");
 // a held GET is answered as soon as packets are queued, with at most max_packets_per_poll of them. A
-// held GET the client cancels (PollAbort) closes the session. POST bodies are handled in one strand
-// step, so two POSTs never overlap. Heartbeat: a ping ping_interval after the open (queued even with no
-// GET held), then the session closes ping_timeout after the ping unless a pong came; the next ping is
-// ping_interval after that pong.
+// held GET the client cancels (PollAbort) closes the session. Heartbeat: a ping ping_interval after the
+// open (queued even with no GET held), then the session closes ping_timeout after the ping (or after
+// the end of a read pause that outlasts the ping) unless a pong came; the next ping is ping_interval
+// after that pong.
+//
+// Reading (engine_session_reading.cpp): client packets, from a POST or the WebSocket, go through one
+// inbox and are handed on in order while reading is not paused (pause_reading). A POST is answered
+// once its packets are handed on and no pause holds it; a second POST meanwhile is an overlap (400, the
+// session closes), so POSTs never interleave. The WebSocket reads its next message only when the
+// session asks (WsTransport::read_next): when the inbox is empty and no pause holds it.
 class EngineSession final : public Socket, public TransportSink, public std::enable_shared_from_this<EngineSession> {
  public:
   enum class State { opening, open, upgrading, closing, closed };
@@ -67,14 +74,22 @@ class EngineSession final : public Socket, public TransportSink, public std::ena
   void close(std::string reason = {}) override;
   std::string transport() const override { return websocket_ ? "websocket" : "polling"; }
   std::size_t buffered_bytes() const override { return buffered_.load(); }
+  void pause_reading(std::chrono::steady_clock::duration how_long) override;
 
   // TransportSink (called on a transport's strand; posted here).
   void on_transport_packet(std::uint64_t transport_id, std::optional<Packet> packet) override;
   void on_transport_closed(std::uint64_t transport_id, std::string reason) override;
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   struct PendingGet {
     std::uint64_t id = 0;
+    ReplyTo to;
+    Respond respond;
+  };
+  // The POST whose packets are in the inbox, or whose answer a pause holds.
+  struct HeldPost {
     ReplyTo to;
     Respond respond;
   };
@@ -106,6 +121,18 @@ class EngineSession final : public Socket, public TransportSink, public std::ena
   void do_transport_packet(std::uint64_t transport_id, std::optional<Packet> packet);
   void do_transport_closed(std::uint64_t transport_id, const std::string& reason);
 
+  // engine_session_reading.cpp: the inbox, read pauses, held POSTs.
+  Clock::time_point read_paused_until() const;
+  bool reading_paused() const;
+  void take_post(ReplyTo to, const std::string& body, Respond respond);
+  void take_ws_packet(std::optional<Packet> packet);
+  void pump();
+  void on_read_pause(beast::error_code error);
+  void answer_post();
+  void read_websocket();
+  bool extend_pong_wait();
+  void drop_inbox();
+
   net::strand<net::io_context::executor_type> strand_;
   const std::string sid_;
   const std::shared_ptr<const Options> options_holder_;
@@ -125,6 +152,14 @@ class EngineSession final : public Socket, public TransportSink, public std::ena
   net::steady_timer upgrade_timer_;
   std::uint64_t upgrade_generation_ = 0;
   net::steady_timer close_timer_;
+  // Reading. read_paused_until_ is a Clock::time_point's count, raised (never lowered) by pause_reading
+  // from any thread; the rest is the strand's.
+  std::atomic<Clock::rep> read_paused_until_{Clock::time_point::min().time_since_epoch().count()};
+  std::deque<std::optional<Packet>> inbox_;  // Client packets not yet handled; nullopt: an invalid one.
+  std::optional<HeldPost> post_;             // The POST being handled.
+  bool ws_read_pending_ = false;             // ws_ was asked for a message and has not delivered it.
+  net::steady_timer read_pause_;
+  Clock::time_point pong_wait_from_;         // The ping, or the end of a pause after it.
 };
 
 }  // namespace posestream::server::engineio

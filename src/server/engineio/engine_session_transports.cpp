@@ -40,8 +40,7 @@ void EngineSession::handle_post(ReplyTo to, std::string body, bool octet_stream,
                       respond = std::move(respond)] { self->do_post(to, body, octet_stream, respond); });
 }
 
-// The packets before an invalid record are delivered, as the reference does; then the POST gets 400 and
-// the session closes ("parse error").
+// The packets go through the inbox (take_post): the answer waits for them and for any read pause.
 void EngineSession::do_post(ReplyTo to, const std::string& body, bool octet_stream, const Respond& respond) {
   if (state_ == State::closed || state_ == State::opening) return respond(coded_error(to, ErrorCode::unknown_sid));
   if (websocket_) return respond(coded_error(to, ErrorCode::bad_request));
@@ -50,17 +49,7 @@ void EngineSession::do_post(ReplyTo to, const std::string& body, bool octet_stre
     close_now("transport error");
     return;
   }
-  DecodedPayload payload = decode_payload(body);
-  for (Packet& packet : payload.packets) {
-    if (state_ == State::closed) break;
-    handle_packet(std::move(packet));
-  }
-  if (!payload.valid && state_ != State::closed) {
-    respond(coded_error(to, ErrorCode::bad_request));
-    close_now("parse error");
-    return;
-  }
-  respond(ok_answer(to));
+  take_post(std::move(to), body, respond);
 }
 
 void EngineSession::attach_probe(std::shared_ptr<WsTransport> transport) {
@@ -92,6 +81,7 @@ void EngineSession::on_upgrade_timer(std::uint64_t generation, beast::error_code
 void EngineSession::on_probe_packet(std::optional<Packet> packet) {
   if (packet && packet->type == PacketType::ping && packet->data == "probe" && state_ == State::open) {
     probe_->send(Packet{PacketType::pong, false, "probe"});
+    probe_->read_next();  // For the "5": the probe's own packets are never held by a read pause.
     state_ = State::upgrading;
     if (get_ && queue_.empty()) answer_get("6");
     return;
@@ -104,16 +94,18 @@ void EngineSession::on_probe_packet(std::optional<Packet> packet) {
 }
 
 // After "5": the WebSocket is the transport; a GET still held gets "6" and what was queued goes out on
-// the WebSocket, in order.
+// the WebSocket, in order. Its next read waits for the inbox (a POST still held) and any read pause.
 void EngineSession::complete_upgrade() {
   ++upgrade_generation_;
   upgrade_timer_.cancel();
   ws_ = std::move(probe_);
+  ws_read_pending_ = false;
   websocket_ = true;
   state_ = State::open;
   if (get_) answer_get("6");
   flush();
   if (handler_) handler_->on_upgrade();
+  pump();
 }
 
 void EngineSession::drop_probe() {
@@ -134,8 +126,7 @@ void EngineSession::do_transport_packet(std::uint64_t transport_id, std::optiona
   if (state_ == State::closed) return;
   if (probe_ && probe_->id() == transport_id) return on_probe_packet(std::move(packet));
   if (!ws_ || ws_->id() != transport_id || !websocket_) return;
-  if (!packet) return close_now("parse error");  // 3.1 item 15.
-  handle_packet(std::move(*packet));
+  take_ws_packet(std::move(packet));
 }
 
 void EngineSession::on_transport_closed(std::uint64_t transport_id, std::string reason) {

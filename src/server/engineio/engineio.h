@@ -22,7 +22,8 @@ struct Options {
   // The path the layer answers at, with its trailing slash ("/socket.io/", "/engine.io/").
   std::string path = "/socket.io/";
   // The server sends a ping every ping_interval; a session whose client has not answered it (pong, or
-  // any packet) within ping_timeout is closed ("ping timeout").
+  // any packet) within ping_timeout is closed ("ping timeout"); a read pause (Socket::pause_reading)
+  // restarts that wait from the pause's end.
   std::chrono::milliseconds ping_interval{25'000};
   std::chrono::milliseconds ping_timeout{20'000};
   // The largest POST body (413 over it) and the largest WebSocket message (the socket closes), in bytes;
@@ -69,7 +70,8 @@ struct Handshake {
 };
 
 // One Engine.IO session, as the layer above sees it. Thread-safe: every call may come from any thread;
-// each is posted to the session's strand. Calls after the session closed do nothing.
+// each is posted to the session's strand (pause_reading takes effect at once). Calls after the session
+// closed do nothing.
 class Socket {
  public:
   virtual ~Socket() = default;
@@ -88,6 +90,27 @@ class Socket {
   virtual std::string transport() const = 0;
   // Bytes of messages queued and not yet handed to a transport. Thread-safe.
   virtual std::size_t buffered_bytes() const = 0;
+  // Backpressure on the client (a rate limit such as server/message_rate.h): no further client message
+  // is read or handed to SocketHandler::on_message until `how_long` from now has passed. Takes effect at
+  // once, also when called from inside on_message (the rest of that POST waits). Pauses only extend:
+  // one ending before a pause already asked changes nothing; zero or negative does nothing. Nothing is
+  // dropped:
+  // - WebSocket: the next read from the socket starts after the pause (the kernel's buffers fill and
+  //   the client's sends block). At most the one message already being read when the pause was asked
+  //   from another thread is read during it, and held until it ends.
+  // - Polling: the POST during which the pause was asked, or one arriving during it, is answered "ok"
+  //   only when it ends, and the packets of a POST arriving during it are handed on only after it. A
+  //   client cannot POST again before its POST is answered, so its sends wait too. (A POST while one is
+  //   held overlaps, as the reference sees it: 400, the session closes.)
+  // - An upgrade probe's own packets ("2probe", "5") are not held; the WebSocket, once it is the
+  //   transport, reads as above.
+  // Sending is not paused, and neither are the server's pings. The client's pong may be among what is
+  // not read (on WebSocket it queues behind the client's messages), so a session's ping timeout counts
+  // only from the end of the last pause: a pause never makes a live client time out, and a dead one is
+  // found at most the pause later. Keep pauses short (a rate limit's are about 1/rate each): while
+  // paused, the client's close frame or dead socket goes unseen too. Thread-safe; nothing after the
+  // session closed.
+  virtual void pause_reading(std::chrono::steady_clock::duration how_long) = 0;
 };
 
 // The layer above one session. Called on the session's strand only, never concurrently, never after

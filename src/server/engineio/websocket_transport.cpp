@@ -48,12 +48,25 @@ void WebSocketTransport<Stream>::start(std::weak_ptr<TransportSink> sink) {
 }
 
 template <typename Stream>
-void WebSocketTransport<Stream>::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketTransport::on_read, this->shared_from_this()));
+void WebSocketTransport<Stream>::read_next() {
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+    if (self->sink_.expired() || self->reported_) return;  // Not started, or the socket is gone.
+    self->do_read();
+  });
 }
 
 template <typename Stream>
+void WebSocketTransport<Stream>::do_read() {
+  if (reading_) return;
+  reading_ = true;
+  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketTransport::on_read, this->shared_from_this()));
+}
+
+// No next read here: the session asks for it (read_next) once it has handed this message on and is not
+// pausing its reads.
+template <typename Stream>
 void WebSocketTransport<Stream>::on_read(beast::error_code error, std::size_t) {
+  reading_ = false;
   if (error) {
     const bool closed = error == websocket::error::closed || error == net::error::operation_aborted;
     report_closed(closed && !overflowed_ ? "transport close" : "transport error");
@@ -69,7 +82,6 @@ void WebSocketTransport<Stream>::on_read(beast::error_code error, std::size_t) {
     return;
   }
   sink->on_transport_packet(id_, std::move(packet));
-  do_read();
 }
 
 template <typename Stream>

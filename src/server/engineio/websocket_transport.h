@@ -40,8 +40,12 @@ class WsTransport {
  public:
   virtual ~WsTransport() = default;
   virtual std::uint64_t id() const = 0;
-  // Starts reading; `sink` (not retained beyond a weak_ptr) receives the packets.
+  // Reads one message; `sink` (not retained beyond a weak_ptr) receives the packets. One at a time:
+  // after handing one on, the transport reads nothing more until read_next, so that the session decides
+  // when the socket is read again (its read pauses: Socket::pause_reading).
   virtual void start(std::weak_ptr<TransportSink> sink) = 0;
+  // Reads the next message. Nothing while a read is outstanding or before start.
+  virtual void read_next() = 0;
   // Queues one packet: a text frame "<digit><data>", or a binary frame of the raw bytes of a binary
   // message. Over Options::max_buffered_bytes queued (a client that stopped reading), the socket closes.
   virtual void send(Packet packet) = 0;
@@ -51,7 +55,8 @@ class WsTransport {
 };
 
 // Lifetime as in Beast's examples: held by shared_ptr, every pending handler holds shared_from_this();
-// the session holds it while it is its probe or its transport. One write in flight, a queue behind it.
+// the session holds it while it is its probe or its transport. One write in flight, a queue behind it;
+// one read at a time, each asked for by the session.
 template <typename Stream>
 class WebSocketTransport final : public WsTransport, public std::enable_shared_from_this<WebSocketTransport<Stream>> {
  public:
@@ -64,6 +69,7 @@ class WebSocketTransport final : public WsTransport, public std::enable_shared_f
 
   std::uint64_t id() const override { return id_; }
   void start(std::weak_ptr<TransportSink> sink) override;
+  void read_next() override;
   void send(Packet packet) override;
   void close() override;
 
@@ -87,6 +93,7 @@ class WebSocketTransport final : public WsTransport, public std::enable_shared_f
   std::deque<Packet> queue_;
   std::size_t queued_bytes_ = 0;
   std::string frame_;  // The frame being written.
+  bool reading_ = false;  // A read is outstanding.
   bool writing_ = false;
   bool close_requested_ = false;
   bool closing_ = false;    // The close frame is on its way.

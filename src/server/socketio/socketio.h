@@ -71,6 +71,14 @@ class Socket {
   // (the reference's socket.disconnect(true)). Handlers get on_disconnect("server namespace disconnect").
   void disconnect() const;
 
+  // Backpressure on the client (a rate limit): nothing more the client sends is read or handed to any
+  // handler until `how_long` from now has passed; on WebSocket its sends block, on polling its POST is
+  // answered only then. The whole connection pauses, every namespace the client joined (they share one
+  // Engine.IO session); pauses only extend. Takes effect at once, also from inside on_event: the rest of
+  // a polling POST waits. Keep pauses short (about 1/rate each); the heartbeat does not count them.
+  // engineio::Socket::pause_reading has the details. Nothing when not connected.
+  void pause_reading(std::chrono::steady_clock::duration how_long) const;
+
  private:
   std::shared_ptr<SocketState> state_;
 };

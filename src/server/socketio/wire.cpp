@@ -126,6 +126,18 @@ void Wire::shut_down() {
   joined_.clear();
 }
 
+// The Engine.IO call is made after the lock is released, as close(): it takes no lock of its own, but
+// this keeps the rule simple (nothing below is called with the mutex held except send).
+void Wire::pause_reading(const SocketState& state, std::chrono::steady_clock::duration how_long) {
+  std::shared_ptr<engineio::Socket> socket;
+  {
+    std::lock_guard lock(mutex_);
+    if (!state.connected || shut_down_) return;
+    socket = socket_.lock();
+  }
+  if (socket) socket->pause_reading(how_long);
+}
+
 bool Wire::is_connected(const SocketState& state) {
   std::lock_guard lock(mutex_);
   return state.connected;
@@ -151,6 +163,10 @@ bool Socket::emit_with_ack(std::string_view event, Json args, AckCallback on_ack
 
 void Socket::disconnect() const {
   if (state_) state_->wire->disconnect_all("server namespace disconnect");
+}
+
+void Socket::pause_reading(std::chrono::steady_clock::duration how_long) const {
+  if (state_) state_->wire->pause_reading(*state_, how_long);
 }
 
 struct Ack::State {

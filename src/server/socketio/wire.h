@@ -1,6 +1,7 @@
 // Internal: the state a connection shares with its Socket and Ack handles, and the one lock over it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,6 +56,8 @@ class Wire {
   void close(std::string reason);
   // The session closed: every socket is left, nothing more is sent.
   void shut_down();
+  // Pauses reading the session (engineio::Socket::pause_reading) if `state` is connected.
+  void pause_reading(const SocketState& state, std::chrono::steady_clock::duration how_long);
   bool is_connected(const SocketState& state);
 
  private:
