@@ -37,6 +37,15 @@ std::optional<std::string> validate(const StreamConfig& config) {
   for (const auto& [name, value] : confidences) {
     if (auto error = check_unit_interval(name, value)) return error;
   }
+  if (config.num_poses < 1 || config.num_poses > pose::kMaxNumPoses) {
+    return "stream config: num_poses " + std::to_string(config.num_poses) + " is outside [1, " +
+           std::to_string(pose::kMaxNumPoses) + "]";
+  }
+  // Written so that NaN fails too.
+  if (!(config.detector_interval_ms >= 0 && config.detector_interval_ms <= kMaxDetectorIntervalMs)) {
+    return "stream config: detector_interval_ms " + std::to_string(config.detector_interval_ms) + " is outside [0, " +
+           std::to_string(static_cast<int>(kMaxDetectorIntervalMs)) + "]";
+  }
   return std::nullopt;
 }
 
@@ -48,6 +57,14 @@ pose::PoseOptions pose_options(const StreamConfig& config) {
   options.smoothing = config.smoothing;
   options.segmentation = config.segmentation;
   options.static_image_mode = config.static_image_mode;
+  return options;
+}
+
+pose::PeopleOptions people_options(const StreamConfig& config) {
+  pose::PeopleOptions options;
+  options.pose = pose_options(config);
+  options.num_poses = config.num_poses;
+  options.detector_interval_ms = config.detector_interval_ms;
   return options;
 }
 
@@ -146,6 +163,7 @@ FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestam
   } catch (const std::exception& error) {
     result.pose.reset();
     result.hands.clear();
+    result.people.clear();
     result.error = error.what();
   }
   result.timing.total_ms = milliseconds_since(start);
@@ -157,6 +175,10 @@ void FramePipeline::track(const vision::Image& image, std::int64_t timestamp_us,
   const StreamConfig& config = state.config;
   drop_stale_hand_tracking(timestamp_us, state);
   state.last_timestamp_us = timestamp_us;
+  if (config.num_poses > 1) {
+    track_people(image, timestamp_us, state, result);
+    return;
+  }
   if (runs_concurrently(state)) {
     track_concurrently(image, timestamp_us, state, result);
     return;
@@ -174,13 +196,16 @@ void FramePipeline::drop_stale_hand_tracking(std::int64_t timestamp_us, StreamSt
       config.static_image_mode) {
     return;
   }
-  if (static_cast<double>(timestamp_us - *state.last_timestamp_us) > max_gap_us) state.hands.drop_tracked();
+  if (static_cast<double>(timestamp_us - *state.last_timestamp_us) <= max_gap_us) return;
+  state.hands.drop_tracked();
+  for (auto& [id, hands] : state.person_hands) hands.drop_tracked();
 }
 
 // Only the tracked hands' landmark runs can go beside the pose: without them there is nothing to overlap.
+// One person only: several people's frames run their stages in turn (frame_pipeline_people.cpp).
 bool FramePipeline::runs_concurrently(const StreamState& state) const {
   const StreamConfig& config = state.config;
-  return helper_ != nullptr && config.pose && config.hands && !config.static_image_mode &&
+  return helper_ != nullptr && config.num_poses == 1 && config.pose && config.hands && !config.static_image_mode &&
          !state.hands.tracked.empty();
 }
 

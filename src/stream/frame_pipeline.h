@@ -14,6 +14,7 @@
 
 #include "engine/helper_thread.h"
 #include "hands/hands.h"
+#include "pose/people.h"
 #include "pose/pose.h"
 #include "stream/model_library.h"
 #include "vision/decode.h"
@@ -38,11 +39,24 @@ struct StreamConfig {
   float min_hand_detection_confidence = 0.5f;
   float min_hand_presence_confidence = 0.5f;
   int max_num_hands = 2;  // [1, 4]: each hand is one landmark-model run per frame.
+  // Up to this many people per frame, in [1, pose::kMaxNumPoses] (issue 16). 1: one pose as before, the
+  // result's `pose`; more: FrameResult::people, each person tracked from their own landmarks
+  // (pose/people.h), each with their own hands (at most kMaxHandsPerPerson, and never more than
+  // max_num_hands). Each person costs one pose landmark run per frame plus their hands' runs.
+  int num_poses = 1;
+  // num_poses > 1, VIDEO mode: the pose detector looks for newcomers at most once per this many
+  // milliseconds of stream time while fewer than num_poses people are tracked (PeopleOptions). In
+  // [0, kMaxDetectorIntervalMs]; 0: every such frame (MediaPipe's own policy).
+  double detector_interval_ms = pose::PeopleOptions{}.detector_interval_ms;
 
   friend bool operator==(const StreamConfig&, const StreamConfig&) = default;
 };
 
 inline constexpr int kMaxNumHands = 4;
+// One body has two hands: a person's wrists never give more, whatever max_num_hands allows the frame.
+inline constexpr int kMaxHandsPerPerson = 2;
+// A minute of stream time: beyond it a newcomer would wait longer than any client would.
+inline constexpr double kMaxDetectorIntervalMs = 60'000;
 
 // Empty if usable, else a message naming the setting and the bad value, e.g.
 // "stream config: max_num_hands 9 is outside [1, 4]".
@@ -52,13 +66,19 @@ std::optional<std::string> validate(const StreamConfig& config);
 // stream, and FramePipeline holds none of it.
 struct StreamState {
   StreamConfig config;
-  pose::PoseState pose;
-  hands::HandState hands;
+  pose::PoseState pose;      // num_poses 1.
+  hands::HandState hands;    // Hands of nobody: num_poses 1, or no pose-assisted hands, or nobody in view.
+  pose::PeopleState people;  // num_poses > 1.
+  // num_poses > 1 with pose-assisted hands: each tracked person's hands, keyed by Person::id. A person
+  // who is no longer tracked loses their entry (a new id is a new person).
+  std::map<std::int64_t, hands::HandState> person_hands;
   std::optional<std::int64_t> last_timestamp_us;  // Of the previous frame run, for the tracking gap.
 
   void reset_tracking() {
     pose.reset();
     hands.reset();
+    people.reset();
+    person_hands.clear();
     last_timestamp_us.reset();
   }
 };
@@ -82,6 +102,7 @@ struct FrameTiming {
   bool pose_detector_ran = false;
   int palm_detector_runs = 0;
   int hand_landmark_runs = 0;
+  int pose_landmark_runs = 0;  // num_poses > 1: pose landmark model runs, one per person tried (pose::PeopleTiming). Else 0.
   bool concurrent = false;  // Pose and the tracked hands ran side by side (PipelineOptions::concurrent_stages).
   // Filled by the Scheduler (stream/parallelism.h): whether the frame ran on the inference pool and its
   // helper ("parallel") or on its worker's thread alone ("single"), and how long the threads that ran it
@@ -92,11 +113,23 @@ struct FrameTiming {
 
 // One frame's answer. ok() or `error` names the stage and what went wrong ("decode: truncated JPEG
 // (...)"); on error the other fields are whatever was known (image size if decoding got that far).
+// One person of a num_poses > 1 frame: their pose and the hands their wrists gave.
+struct PersonResult {
+  std::int64_t id = 0;  // pose::Person::id: stable while tracked.
+  pose::Pose pose;
+  std::vector<hands::Hand> hands;
+};
+
 struct FrameResult {
   int width = 0;   // Of the decoded image, pixels.
   int height = 0;
-  std::optional<pose::Pose> pose;  // nullopt: pose off or no pose found.
+  std::optional<pose::Pose> pose;  // nullopt: pose off, no pose found, or num_poses > 1 (see people).
+  // Hands that belong to nobody: every hand with num_poses 1; with more, the hands found without a
+  // person (pose off, hands_from_pose off, or the palm detector while nobody is in view).
   std::vector<hands::Hand> hands;
+  // Set for num_poses > 1 (even with nobody in view): the answer then lists `people`, not `pose`.
+  bool multi_person = false;
+  std::vector<PersonResult> people;  // In the order they were first found (pose::track_people).
   FrameTiming timing;
   std::string decode_warning;  // A codec warning the image decoded despite; usually empty.
   std::string error;
@@ -165,6 +198,10 @@ class FramePipeline {
   hands::HandRuntimes& hand_runtimes(hands::HandModel variant, Threading threading);
   bool on_pool(Threading threading) const { return options_.inference_pool && threading == Threading::configured; }
   bool runs_concurrently(const StreamState& state) const;
+  // num_poses > 1 (frame_pipeline_people.cpp): everyone's pose, then each person's hands.
+  void track_people(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
+  void track_person_hands(const vision::Image& image, std::int64_t timestamp_us, StreamState& state,
+                          FrameResult& result);
   void drop_stale_hand_tracking(std::int64_t timestamp_us, StreamState& state) const;
   void track(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result);
   void track_pose(const vision::Image& image, std::int64_t timestamp_us, StreamState& state, FrameResult& result,
@@ -184,6 +221,7 @@ class FramePipeline {
 
 // The tracker options a config implies (exposed for the CLI, which runs trackers directly).
 pose::PoseOptions pose_options(const StreamConfig& config);
+pose::PeopleOptions people_options(const StreamConfig& config);
 hands::HandOptions hand_options(const StreamConfig& config);
 
 }  // namespace posestream::stream
