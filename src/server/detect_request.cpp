@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <exception>
 
 #include "server/http_session.h"
@@ -12,8 +13,8 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 
-// ?pose=lite|full|heavy|off&hands=lite|full|off&hands_from_pose=true|false, as the WebSocket config
-// names them. Empty on success, else what is wrong.
+// ?pose=lite|full|heavy|off&hands=lite|full|off&hands_from_pose=true|false&num_poses=N, as the WebSocket
+// config names them. Empty on success, else what is wrong.
 std::string read_query(std::string_view target, StreamSettings& settings) {
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) return {};
@@ -27,8 +28,14 @@ std::string read_query(std::string_view target, StreamSettings& settings) {
     if (key == "token") continue;  // The access token, checked before the body was read (http_access.cpp).
     // The config parser is the one place that knows the names; a query is a config in other clothes.
     nlohmann::json config = {{"type", "config"}};
+    int count = 0;
+    const auto [end, parsed_count] = std::from_chars(value.data(), value.data() + value.size(), count);
     if (key == "hands_from_pose" && (value == "true" || value == "false")) {
       config[std::string(key)] = value == "true";
+    } else if (key == "num_poses" && parsed_count == std::errc{} && end == value.data() + value.size()) {
+      config[std::string(key)] = count;
+    } else if (key == "num_poses") {
+      config[std::string(key)] = std::string(value);  // Named by the parser.
     } else if (key == "pose" || key == "hands" || key == "hands_from_pose") {
       config[std::string(key)] = std::string(value);  // A bad hands_from_pose is named by the parser.
     } else {
@@ -49,7 +56,11 @@ void HttpSession<Stream>::start_detect(Request&& request) {
   const bool keep_alive = request.keep_alive();
   StreamSettings settings;
   settings.hands_from_pose = false;  // As `posestream detect`: MediaPipe's HandLandmarker, the palm detector.
-  if (std::string problem = read_query(request.target(), settings); !problem.empty()) {
+  settings.num_poses = context_.options.stream_defaults.num_poses;  // `serve --num-poses`, unless asked.
+  std::string problem = read_query(request.target(), settings);
+  if (problem.empty()) problem = check_settings(settings, context_.options.limits).value_or("");
+  if (problem.empty()) problem = stream::validate(settings.stream_config()).value_or("");
+  if (!problem.empty()) {
     send_text(version, keep_alive, http::status::bad_request, kJson, encode_error("bad_query", problem), "detect");
     return;
   }

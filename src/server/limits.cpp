@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "pose/people.h"
 #include "vision/decode.h"
 
 namespace posestream::server {
@@ -54,6 +55,9 @@ std::optional<std::string> validate(const Limits& limits) {
   }
   if (limits.handshake_timeout.count() < 100 || limits.handshake_timeout.count() > 600'000) {
     return describe("handshake_timeout_ms", limits.handshake_timeout.count(), "[100, 600000]");
+  }
+  if (limits.max_num_poses < 1 || limits.max_num_poses > static_cast<std::size_t>(pose::kMaxNumPoses)) {
+    return describe("max_num_poses", limits.max_num_poses, ("[1, " + std::to_string(pose::kMaxNumPoses) + "]").c_str());
   }
   return std::nullopt;
 }

@@ -57,6 +57,12 @@ struct Limits {
   // Time a WebSocket upgrade or close handshake, or an HTTP request, may take before the socket is
   // closed. Also the time a close frame may wait behind a write that a slow reader never accepts.
   std::chrono::milliseconds handshake_timeout{10'000};
+  // People a stream may ask for (config num_poses, issue 16). Each person is one pose landmark run per
+  // frame plus their hands' runs, so a frame of N people costs about N times one person's; the drop
+  // policies and queue bounds above hold whatever N is, the frame rate a stream gets falls with it. Over
+  // it: the config is answered `error` `bad_config` and the stream keeps its settings. At most
+  // pose::kMaxNumPoses.
+  std::size_t max_num_poses = 4;
 };
 
 // Empty if every limit is usable, else a message naming the bad limit and its value.

@@ -52,6 +52,10 @@ struct ConfigMessage {
   std::optional<bool> smoothing;
   std::optional<bool> hands_from_pose;
   std::optional<DropPolicy> drop_policy;
+  // Range-checked where the stream config is (stream::validate) and against Limits::max_num_poses
+  // (check_settings): the parser only requires an integer / a number.
+  std::optional<int> num_poses;
+  std::optional<double> detector_interval_ms;
 };
 
 // A stream's settings, as the hello reports them and a config changes them.
@@ -61,12 +65,19 @@ struct StreamSettings {
   bool smoothing = true;
   bool hands_from_pose = true;  // stream::StreamConfig::hands_from_pose.
   DropPolicy drop_policy = DropPolicy::latest;
+  int num_poses = 1;            // stream::StreamConfig::num_poses; `serve --num-poses` sets a stream's start.
+  double detector_interval_ms = stream::StreamConfig{}.detector_interval_ms;
 
   void apply(const ConfigMessage& config);
   // The stream layer's config for these settings (protocol defaults = stream defaults).
   stream::StreamConfig stream_config() const;
   friend bool operator==(const StreamSettings&, const StreamSettings&) = default;
 };
+
+// What the server's limits refuse in settings a client asked for (num_poses above
+// Limits::max_num_poses), as a message naming the field, the value and the limit; empty if allowed. The
+// stream config's own ranges are stream::validate's.
+std::optional<std::string> check_settings(const StreamSettings& settings, const Limits& limits);
 
 // {"type":"reset"}: the stream starts over (sequences from 0, tracking forgotten).
 struct ResetMessage {};
@@ -124,8 +135,16 @@ struct ResultView {
   std::int64_t timestamp_us = 0;
   int image_width = 0;
   int image_height = 0;
-  const pose::Pose* pose = nullptr;  // Null: no pose (found, or asked for).
-  std::span<const hands::Hand> hands;
+  const pose::Pose* pose = nullptr;  // Null: no pose (found, or asked for), or several people.
+  std::span<const hands::Hand> hands;  // Hands of nobody.
+  // num_poses > 1: "people" (each person's id, pose and hands), "pose" null, and "runs" are written.
+  bool multi_person = false;
+  std::span<const stream::PersonResult> people;
+  // Model runs of the frame (stream::FrameTiming), written as "runs" with multi_person.
+  int pose_detector_runs = 0;
+  int pose_landmark_runs = 0;
+  int palm_detector_runs = 0;
+  int hand_landmark_runs = 0;
   StageTimes times;
   bool stream_fields = true;  // "type", "sequence", "timestamp_us" (WebSocket answers); off for one image.
   bool angles = false;        // pose.angles: pose::JointAngles in degrees, null where undefined.

@@ -62,6 +62,30 @@ json hand_json(const hands::Hand& hand) {
           {"world_landmarks", landmark_list(hand.world_landmarks, false)}};
 }
 
+// A person's hand: the hand object with the person's id last, so that it reads as the single-person one.
+json person_hand_json(const hands::Hand& hand, std::int64_t person_id) {
+  json object = hand_json(hand);
+  object["person"] = person_id;
+  return object;
+}
+
+json people_json(std::span<const stream::PersonResult> people, bool with_angles) {
+  json list = json::array();
+  for (const stream::PersonResult& person : people) {
+    json hands = json::array();
+    for (const hands::Hand& hand : person.hands) hands.push_back(person_hand_json(hand, person.id));
+    list.push_back({{"id", person.id}, {"pose", pose_json(person.pose, with_angles)}, {"hands", std::move(hands)}});
+  }
+  return list;
+}
+
+json runs_json(const ResultView& result) {
+  return {{"pose_detector", result.pose_detector_runs},
+          {"pose_landmarks", result.pose_landmark_runs},
+          {"palm_detector", result.palm_detector_runs},
+          {"hand_landmarks", result.hand_landmark_runs}};
+}
+
 json times_json(const StageTimes& times) {
   return {{"queue", round_to_microsecond(times.queue_ms)},
           {"decode", round_to_microsecond(times.decode_ms)},
@@ -99,6 +123,16 @@ void StreamSettings::apply(const ConfigMessage& config) {
   if (config.smoothing) smoothing = *config.smoothing;
   if (config.hands_from_pose) hands_from_pose = *config.hands_from_pose;
   if (config.drop_policy) drop_policy = *config.drop_policy;
+  if (config.num_poses) num_poses = *config.num_poses;
+  if (config.detector_interval_ms) detector_interval_ms = *config.detector_interval_ms;
+}
+
+std::optional<std::string> check_settings(const StreamSettings& settings, const Limits& limits) {
+  if (settings.num_poses <= 0 || static_cast<std::size_t>(settings.num_poses) <= limits.max_num_poses) {
+    return std::nullopt;  // Below 1: stream::validate names it with the stream config's range.
+  }
+  return "num_poses " + std::to_string(settings.num_poses) + " is above this server's limit max_num_poses " +
+         std::to_string(limits.max_num_poses);
 }
 
 stream::StreamConfig StreamSettings::stream_config() const {
@@ -116,6 +150,8 @@ stream::StreamConfig StreamSettings::stream_config() const {
   }
   config.smoothing = smoothing;
   config.hands_from_pose = hands_from_pose;
+  config.num_poses = num_poses;
+  config.detector_interval_ms = detector_interval_ms;
   return config;
 }
 
@@ -139,12 +175,15 @@ std::string encode_hello(std::string_view session_id, const Limits& limits, cons
                             {"max_queued_frames", limits.max_queued_frames},
                             {"max_write_queue_bytes", limits.max_write_queue_bytes},
                             {"max_messages_per_second", limits.max_messages_per_second},
-                            {"message_burst", limits.message_burst}};
+                            {"message_burst", limits.message_burst},
+                            {"max_num_poses", limits.max_num_poses}};
   const json config = {{"pose", to_string(settings.pose)},
                        {"hands", to_string(settings.hands)},
                        {"smoothing", settings.smoothing},
                        {"hands_from_pose", settings.hands_from_pose},
-                       {"drop_policy", to_string(settings.drop_policy)}};
+                       {"drop_policy", to_string(settings.drop_policy)},
+                       {"num_poses", settings.num_poses},
+                       {"detector_interval_ms", settings.detector_interval_ms}};
   return dump({{"type", "hello"}, {"session", session_id}, {"limits", limits_json}, {"config", config}});
 }
 
@@ -159,7 +198,10 @@ std::string encode_result(const ResultView& result) {
   answer["pose"] = result.pose != nullptr ? pose_json(*result.pose, result.angles) : json(nullptr);
   json& hands = answer["hands"] = json::array();
   for (const hands::Hand& hand : result.hands) hands.push_back(hand_json(hand));
+  // After the single-person keys, so that a num_poses 1 answer is exactly what it was before people.
+  if (result.multi_person) answer["people"] = people_json(result.people, result.angles);
   answer["timing_ms"] = times_json(result.times);
+  if (result.multi_person) answer["runs"] = runs_json(result);
   return dump(answer);
 }
 
@@ -174,6 +216,12 @@ ResultView view_of(std::uint64_t sequence, std::int64_t timestamp_us, const stre
                     .image_height = result.height,
                     .pose = result.pose ? &*result.pose : nullptr,
                     .hands = result.hands,
+                    .multi_person = result.multi_person,
+                    .people = result.people,
+                    .pose_detector_runs = timing.pose_detector_ran ? 1 : 0,
+                    .pose_landmark_runs = timing.pose_landmark_runs,
+                    .palm_detector_runs = timing.palm_detector_runs,
+                    .hand_landmark_runs = timing.hand_landmark_runs,
                     .times = {.queue_ms = waited_ms,
                               .decode_ms = timing.decode_ms,
                               .pose_ms = timing.pose_ms,

@@ -106,6 +106,18 @@ std::optional<Setting> read_choice(const json& value, std::initializer_list<Sett
   return std::nullopt;
 }
 
+// An integer that fits an int (its range is checked later, with the setting's own message); 2.0 is 2.
+// Every int is exact as a double, and any number outside int's range is refused here.
+std::optional<int> read_count(const json& value) {
+  if (!value.is_number()) return std::nullopt;
+  const double number = value.get<double>();
+  if (!(number >= std::numeric_limits<int>::min() && number <= std::numeric_limits<int>::max()) ||
+      number != std::floor(number)) {
+    return std::nullopt;
+  }
+  return static_cast<int>(number);
+}
+
 ClientMessage parse_config(const json& object) {
   ConfigMessage config;
   for (const auto& [key, value] : object.items()) {
@@ -126,6 +138,12 @@ ClientMessage parse_config(const json& object) {
     } else if (key == "hands_from_pose") {
       ok = value.is_boolean();
       if (ok) config.hands_from_pose = value.get<bool>();
+    } else if (key == "num_poses") {
+      config.num_poses = read_count(value);
+      ok = config.num_poses.has_value();
+    } else if (key == "detector_interval_ms") {
+      ok = value.is_number() && std::isfinite(value.get<double>());
+      if (ok) config.detector_interval_ms = value.get<double>();
     } else {
       return BadMessage{"bad_config", "unknown config field '" + key.substr(0, kQuoteBytes) + "'"};
     }

@@ -33,6 +33,10 @@ ServerOptions validated(ServerOptions options) {
   if (auto error = engineio::validate_allowed_origins(options.allowed_origins)) {
     throw std::invalid_argument("serve: " + *error);
   }
+  if (auto error = check_settings(options.stream_defaults, options.limits)) throw std::invalid_argument("serve: " + *error);
+  if (auto error = stream::validate(options.stream_defaults.stream_config())) {
+    throw std::invalid_argument("serve: " + *error);
+  }
   if (options.io_threads < 1 || options.io_threads > kMaxIoThreads) {
     throw std::invalid_argument("serve: io_threads " + std::to_string(options.io_threads) + " is outside [1, 64]");
   }

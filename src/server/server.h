@@ -73,6 +73,9 @@ struct ServerOptions {
   // How long a shutdown (stop() or drain()) may take: running frames finishing, answers written,
   // WebSocket close handshakes. Then the connections left are abandoned and run() returns.
   std::chrono::milliseconds drain_timeout{10'000};
+  // The settings every stream starts with, as its hello reports them, until its first config changes them
+  // (`serve --num-poses`, `--detector-interval-ms`). Checked at start-up as a config would be.
+  StreamSettings stream_defaults;
   // The models each worker creates runtimes for before the first frame (nullopt: on first use).
   std::optional<stream::StreamConfig> prewarm = stream::StreamConfig{};
 };

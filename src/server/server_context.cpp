@@ -117,8 +117,8 @@ stream::SessionOptions ServerContext::stream_session_options() const {
   session.reorder.reorder_capacity = options.limits.reorder_capacity;
   session.reorder.gap_timeout = options.limits.gap_timeout;
   session.max_queued_frames = options.limits.max_queued_frames;
-  session.drop_policy = StreamSettings{}.drop_policy;
-  session.config = StreamSettings{}.stream_config();
+  session.drop_policy = options.stream_defaults.drop_policy;
+  session.config = options.stream_defaults.stream_config();
   return session;
 }
 

@@ -44,6 +44,7 @@ SocketIoStream::SocketIoStream(ServerContext& context, socketio::Socket socket, 
       link_(std::move(link)),
       id_(context.next_session_id()),
       peer_(std::move(peer)),
+      settings_(context.options.stream_defaults),
       gap_timer_(strand_) {}
 
 SocketIoStream::~SocketIoStream() {
@@ -150,7 +151,9 @@ void SocketIoStream::handle_config(const socketio::Json& args, const socketio::A
   }
   StreamSettings next = settings_;
   next.apply(std::get<ConfigMessage>(message));
-  if (auto error = stream_->configure(next.stream_config())) {
+  std::optional<std::string> error = check_settings(next, context_.options.limits);
+  if (!error) error = stream_->configure(next.stream_config());
+  if (error) {
     send_error(BadMessage{"bad_config", *error}, ack);
     return;
   }

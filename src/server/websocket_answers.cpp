@@ -25,7 +25,11 @@ void WebSocketSession<Stream>::on_answer(stream::Answer&& answer) {
 template <typename Stream>
 void WebSocketSession<Stream>::log_answer(const stream::Answer& answer) const {
   if (const auto* result = std::get_if<stream::ResultAnswer>(&answer)) {
-    const stream::FrameTiming& timing = result->result.timing;
+    const stream::FrameResult& frame = result->result;
+    const stream::FrameTiming& timing = frame.timing;
+    const std::size_t poses = frame.pose ? 1 : frame.people.size();
+    std::size_t hands = frame.hands.size();
+    for (const stream::PersonResult& person : frame.people) hands += person.hands.size();
     // The model runs explain most of a slow frame: a pose detector run, or extra hand landmark runs.
     spdlog::info(
         "{} frame {}: result decode {:.1f} pose {:.1f} hands {:.1f} total {:.1f} ms (waited {:.1f}; {} path, "
@@ -33,7 +37,7 @@ void WebSocketSession<Stream>::log_answer(const stream::Answer& answer) const {
         id_, result->sequence, timing.decode_ms, timing.pose_ms, timing.hands_ms, timing.total_ms,
         timing.reorder_ms + timing.queue_ms, timing.parallel ? "parallel" : "single", timing.cpu_wait_ms,
         timing.pose_detector_ran ? 1 : 0, timing.palm_detector_runs,
-        timing.hand_landmark_runs, result->result.pose ? 1 : 0, result->result.hands.size());
+        timing.hand_landmark_runs, poses, hands);
     return;
   }
   const auto& dropped = std::get<stream::DroppedAnswer>(answer);

@@ -35,6 +35,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream&& stream, ServerContext& conte
       message_rate_(static_cast<double>(context.options.limits.max_messages_per_second),
                     static_cast<double>(context.options.limits.message_burst), Clock::now()),
       read_pause_(strand_),
+      settings_(context.options.stream_defaults),
       answers_(context.options.limits.max_write_queue_bytes),
       gap_timer_(strand_),
       idle_timer_(strand_),
@@ -222,7 +223,9 @@ template <typename Stream>
 void WebSocketSession<Stream>::handle_config(const ConfigMessage& config) {
   StreamSettings next = settings_;
   next.apply(config);
-  if (auto error = stream_->configure(next.stream_config())) {
+  std::optional<std::string> error = check_settings(next, context_.options.limits);
+  if (!error) error = stream_->configure(next.stream_config());
+  if (error) {
     send_error("bad_config", *error);
     return;
   }
