@@ -24,6 +24,7 @@ struct DetectOptions {
   ModelFlags models;
   bool segmentation = false;
   bool hands_from_pose = false;
+  PeopleFlags people;
   std::string models_dir;
   std::vector<std::string> images;
 };
@@ -36,6 +37,7 @@ stream::StreamConfig detect_config(const DetectOptions& options) {
   config.smoothing = false;
   // Off by default: MediaPipe's HandLandmarker, which ignores the pose (the palm detector finds hands).
   config.hands_from_pose = options.hands_from_pose;
+  options.people.apply(config);
   return config;
 }
 
@@ -90,6 +92,7 @@ void add_detect(CLI::App& app) {
                    "Add the pose's segmentation mask (ROI crop, 256x256 bytes in base64) to each line");
   command.add_flag("--hands-from-pose", options->hands_from_pose,
                    "Place hands at the pose's wrists as server streams do (default: the palm detector, as MediaPipe)");
+  add_people_flags(command, options->people, /*interval=*/false);
   add_models_flag(command, options->models_dir);
   command.add_option("images", options->images, "JPEG or PNG files")->required()->type_name("IMAGE");
   command.callback([options] { run_detect(*options); });

@@ -19,6 +19,20 @@ void add_model_flags(CLI::App& command, ModelFlags& flags) {
       ->check(CLI::IsMember({"lite", "full", "off"}));
 }
 
+void add_people_flags(CLI::App& command, PeopleFlags& flags, bool interval) {
+  command.add_option("--num-poses", flags.num_poses,
+                     "Up to this many people per frame (1: the single-person output; more: a \"people\" list, "
+                     "each person with their own hands)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, pose::kMaxNumPoses));
+  if (!interval) return;
+  command.add_option("--detector-interval-ms", flags.detector_interval_ms,
+                     "With --num-poses > 1: the pose detector looks for newcomers at most once per this many ms of "
+                     "stream time while fewer people are tracked (0: every frame, as MediaPipe)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, stream::kMaxDetectorIntervalMs));
+}
+
 stream::StreamConfig stream_config(const ModelFlags& flags) {
   stream::StreamConfig config;
   config.pose = flags.pose == "off" ? std::nullopt : pose::parse_pose_model(flags.pose);

@@ -25,6 +25,21 @@ struct ModelFlags {
 // Adds --pose and --hands (checked against the names above) to `command`, storing into `flags`.
 void add_model_flags(CLI::App& command, ModelFlags& flags);
 
+// Several people per stream (issue 16): stream::StreamConfig's num_poses and detector_interval_ms.
+struct PeopleFlags {
+  int num_poses = 1;
+  double detector_interval_ms = stream::StreamConfig{}.detector_interval_ms;
+
+  void apply(stream::StreamConfig& config) const {
+    config.num_poses = num_poses;
+    config.detector_interval_ms = detector_interval_ms;
+  }
+};
+
+// Adds --num-poses ([1, pose::kMaxNumPoses]) and, with `interval` (VIDEO mode only: IMAGE mode runs
+// the detector on every image), --detector-interval-ms to `command`, storing into `flags`.
+void add_people_flags(CLI::App& command, PeopleFlags& flags, bool interval);
+
 // A stream config with the flags' models and every other setting at its default.
 stream::StreamConfig stream_config(const ModelFlags& flags);
 

@@ -55,6 +55,10 @@ Json result_json(const stream::FrameResult& result, const std::optional<std::str
   if (result.pose && encoded["pose"].is_object() && !result.pose->segmentation_mask.empty()) {
     encoded["pose"]["segmentation"] = segmentation_json(*result.pose);
   }
+  for (std::size_t i = 0; i < result.people.size() && encoded.contains("people"); ++i) {
+    const pose::Pose& pose = result.people[i].pose;
+    if (!pose.segmentation_mask.empty()) encoded["people"][i]["pose"]["segmentation"] = segmentation_json(pose);
+  }
   return encoded;
 }
 

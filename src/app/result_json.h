@@ -16,7 +16,7 @@ using Json = nlohmann::ordered_json;
 // One encoder: the pose (with its joint angles), hands, image size and timing come from
 // server::encode_image_result, what POST /v1/detect answers. Added here, since only the CLI has them:
 //   image.path          when `image_path` is given (first key of "image"),
-//   pose.segmentation   when the pose carries a mask: {"width", "height", "roi", "encoding", "data"}, the
+//   pose.segmentation   (and people[i].pose.segmentation) when the pose carries a mask: {"width", "height", "roi", "encoding", "data"}, the
 //                       ROI-crop mask as base64 of one byte per pixel (probability x 255).
 // `result` must be ok(); failed ones go through error_json.
 Json result_json(const stream::FrameResult& result, const std::optional<std::string>& image_path);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "app/pipeline_flags.h"
 #include "app/parallelism_flags.h"
 #include "app/socketio_flags.h"
 #include "server/server.h"
@@ -27,6 +28,7 @@ struct ServeFlags {
   std::string tls_key_file;
   ParallelismFlags parallelism;
   SocketIoFlags socketio;
+  PeopleFlags people;  // The stream defaults: a stream's config may change them.
 };
 
 void add_limit_flags(CLI::App& command, ServeFlags& flags) {
@@ -61,6 +63,10 @@ void add_limit_flags(CLI::App& command, ServeFlags& flags) {
       ->capture_default_str()->group("Limits");
   command.add_option("--handshake-timeout-ms", flags.handshake_timeout_ms, "Upgrade, close and HTTP request timeout")
       ->capture_default_str()->group("Limits");
+  command.add_option("--max-num-poses", limits.max_num_poses,
+                     "People a stream may ask for (config num_poses; each is a pose landmark run per frame plus "
+                     "its hands); over it: error bad_config")
+      ->capture_default_str()->group("Limits")->check(CLI::Range(1, pose::kMaxNumPoses));
 }
 
 // Access control and shutdown: docs/PROTOCOL.md "Access" and "Closing". Tokens are read from files
@@ -97,6 +103,8 @@ void serve(ServeFlags& flags) {
   options.metrics_token_file = flags.metrics_token_file;
   options.tls_cert_file = flags.tls_cert_file;
   options.tls_key_file = flags.tls_key_file;
+  options.stream_defaults.num_poses = flags.people.num_poses;
+  options.stream_defaults.detector_interval_ms = flags.people.detector_interval_ms;
   flags.parallelism.apply(options.parallelism);
   flags.socketio.apply(options);
   options.models_dir = resolve_models_dir(flags.models_dir);
@@ -150,6 +158,8 @@ void add_serve(CLI::App& app) {
       ->check(CLI::Range(0, 256));
   command.add_option("--io-threads", options.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
   command.add_flag("--log-frames", options.log_frames, "Log one line per answered frame");
+  // The stream defaults; checked against --max-num-poses at start-up (server::check_settings).
+  add_people_flags(command, flags->people, /*interval=*/true);
   add_limit_flags(command, *flags);
   add_deployment_flags(command, *flags);
   add_parallelism_flags(command, flags->parallelism);

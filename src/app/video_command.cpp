@@ -33,6 +33,7 @@ struct VideoOptions {
   std::string jsonl;     // Empty: stdout.
   std::string annotate;  // Empty: no annotated video.
   ModelFlags models;
+  PeopleFlags people;
   double fps = 30.0;  // A folder's frame rate.
   std::string models_dir;
 };
@@ -139,13 +140,17 @@ Json track_frame(stream::FramePipeline& pipeline, stream::StreamState& state, So
   result.timing.decode_ms = frame.read_ms;
   result.timing.total_ms += frame.read_ms;
   if (!result.ok()) return joined(front, error_json(frame.path, result.error));
-  if (annotate) draw_result(frame.bgr, result.pose ? &*result.pose : nullptr, result.hands);
+  if (annotate) {
+    draw_result(frame.bgr, result.pose ? &*result.pose : nullptr, result.hands);
+    for (const stream::PersonResult& person : result.people) draw_result(frame.bgr, &person.pose, person.hands);
+  }
   return joined(front, result_json(result, frame.path));
 }
 
 void run_video(const VideoOptions& options) {
   use_one_opencv_thread();
   stream::StreamConfig config = stream_config(options.models);  // VIDEO mode, smoothing on: the defaults.
+  options.people.apply(config);
   auto library = std::make_shared<stream::ModelLibrary>(resolve_models_dir(options.models_dir));
   stream::FramePipeline pipeline(library);
   pipeline.prewarm(config);
@@ -200,6 +205,7 @@ void add_video(CLI::App& app) {
   command.add_option("--annotate", options->annotate, "Write a video with skeletons and hands drawn (.mp4 or .avi)")
       ->type_name("OUT.mp4");
   add_model_flags(command, options->models);
+  add_people_flags(command, options->people, /*interval=*/true);
   command.add_option("--fps", options->fps, "Frame rate of a folder of frames (timestamps i * 1000 / fps ms)")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 1000.0));

@@ -284,6 +284,65 @@ TEST_F(Cli, VideoOnAVideoFileTimesFramesByTheContainer) {
   }
 }
 
+fs::path multi_sequence_frames() {
+  return testing::shared_dir() / "golden" / "multi" / "sequences" / "frames_seq_aic_ff945ae2";
+}
+
+// Several people (issue 16): IMAGE mode with --num-poses finds MediaPipe's two people on the multi
+// sequence's first frame, each with an id and a pose, hands tied to them by "person".
+TEST_F(Cli, DetectWithNumPosesPrintsPeople) {
+  const fs::path frame = multi_sequence_frames() / "frame_000.jpg";
+  if (!fs::is_regular_file(frame)) GTEST_SKIP() << "no " << frame.string();
+  const CommandRun result = run("detect --num-poses 4 --hands-from-pose " + models_flag() + " " + quoted(frame.string()));
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  ASSERT_EQ(result.lines.size(), 1u);
+  const json line = json::parse(result.lines[0]);
+  EXPECT_TRUE(line["pose"].is_null());
+  ASSERT_GE(line["people"].size(), 2u) << result.lines[0].substr(0, 300);
+  for (const json& person : line["people"]) {
+    expect_landmark_list(person["pose"]["landmarks"], 33, 5, "a person's landmarks");
+    EXPECT_TRUE(person["pose"].contains("angles"));
+    for (const json& hand : person["hands"]) EXPECT_EQ(hand["person"], person["id"]);
+  }
+  EXPECT_EQ(line["runs"]["pose_detector"], 1);
+}
+
+TEST_F(Cli, NumPosesOutsideItsRangeIsRefused) {
+  const CommandRun detect = run("detect --num-poses 9 " + models_flag() + " x.jpg");
+  EXPECT_NE(detect.exit_code, 0);
+  EXPECT_NE(detect.errors.find("--num-poses"), std::string::npos) << detect.errors;
+  const CommandRun video = run("video --num-poses 2 --detector-interval-ms=-5 " + models_flag() + " x");
+  EXPECT_NE(video.exit_code, 0);
+  EXPECT_NE(video.errors.find("--detector-interval-ms"), std::string::npos) << video.errors;
+  const CommandRun serve = run("serve --port 0 --num-poses 4 --max-num-poses 2 " + models_flag());
+  EXPECT_NE(serve.exit_code, 0);
+  EXPECT_NE(serve.errors.find("max_num_poses 2"), std::string::npos) << serve.errors;
+}
+
+TEST_F(Cli, VideoWithNumPosesKeepsEachPersonsId) {
+  const fs::path first = multi_sequence_frames() / "frame_000.jpg";
+  if (!fs::is_regular_file(first)) GTEST_SKIP() << "no " << first.string();
+  const fs::path frames = scratch_ / "frames";
+  fs::create_directories(frames);
+  for (int i = 0; i < 5; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "frame_%03d.jpg", i);
+    fs::create_symlink(multi_sequence_frames() / name, frames / name);
+  }
+  const CommandRun result = run("video --num-poses 4 " + quoted(frames.string()) + " " + models_flag());
+  ASSERT_EQ(result.exit_code, 0) << result.errors;
+  ASSERT_EQ(result.lines.size(), 5u);
+  std::vector<std::int64_t> first_ids;
+  for (const std::string& text : result.lines) {
+    const json line = json::parse(text);
+    std::vector<std::int64_t> ids;
+    for (const json& person : line["people"]) ids.push_back(person["id"]);
+    if (first_ids.empty()) first_ids = ids;
+    EXPECT_GE(ids.size(), 2u);
+    EXPECT_EQ(ids, first_ids) << "frame " << line["frame"];
+  }
+}
+
 TEST_F(Cli, BenchPipelineJsonHasEveryStageAndTheDetectorCounts) {
   SEQUENCE_FRAMES_OR_SKIP();
   const CommandRun result = run("bench pipeline --runs 3 --warmup 1 --json --image " +
