@@ -35,10 +35,21 @@ function accessToken() {
   return new URLSearchParams(location.search).get("token");
 }
 
-// The config message the settings form stands for.
+// ?num_poses=N in the page's address picks the People setting at start (a value the form lacks is added).
+function applyNumPosesParameter() {
+  const wanted = new URLSearchParams(location.search).get("num_poses");
+  if (wanted === null) return;
+  const select = page.form.elements.num_poses;
+  if (![...select.options].some((option) => option.value === wanted)) select.add(new Option(wanted, wanted));
+  select.value = wanted;
+}
+
+// The config message the settings form stands for. num_poses is an integer on the wire; a value the
+// server refuses (over its max_num_poses) comes back as a bad_config error, shown on the page.
 function configOfForm() {
   const form = page.form.elements;
-  return { pose: form.pose.value, hands: form.hands.value, smoothing: form.smoothing.checked };
+  return { pose: form.pose.value, hands: form.hands.value, smoothing: form.smoothing.checked,
+           num_poses: Number(form.num_poses.value) };
 }
 
 function encodingOfForm() {
@@ -88,6 +99,7 @@ function wireClient(client) {
       showMessage(`${error.message}. Is \`posestream serve\` running? Retrying…`);
       debug.lastResult = null;
       page.view.show(null);
+      page.hud.showPeople(null);
     } else {
       showMessage(`server said ${error.code}: ${error.message}`);
     }
@@ -99,6 +111,7 @@ function wireClient(client) {
   client.on("result", (result) => {
     debug.lastResult = result;
     page.view.show(result);
+    page.hud.showPeople(result);
     debug.results++;
     if (debug.answersSinceHello.length < 1000) debug.answersSinceHello.push(result.sequence);
   });
@@ -114,7 +127,7 @@ function wireClient(client) {
 function wireForm(client) {
   page.form.addEventListener("change", (event) => {
     const name = event.target.name;
-    if (name === "pose" || name === "hands" || name === "smoothing") client.configure(configOfForm());
+    if (["pose", "hands", "smoothing", "num_poses"].includes(name)) client.configure(configOfForm());
     else if (name === "view") page.view.setView(event.target.value);
     else client.setEncoding(encodingOfForm());
   });
@@ -131,6 +144,7 @@ function onDrawn(drawn) {
 }
 
 async function main() {
+  applyNumPosesParameter();
   try {
     await openCamera();
   } catch (error) {

@@ -24,6 +24,13 @@ export class Hud {
 
   setMs(name, value) { this.set(name, `${format(value, 0)} ms`, value); }
 
+  // People in the result on screen: a result of several people lists them (num_poses > 1), a
+  // single-person one has a pose or not.
+  showPeople(result) {
+    const count = result === null ? null : Array.isArray(result.people) ? result.people.length : result.pose ? 1 : 0;
+    this.set("people", count === null ? "–" : String(count), count ?? "");
+  }
+
   // Called with each of the client's stats events (once a second).
   update(stats) {
     this.set("fps-sent", format(stats.sentFps), stats.sentFps);

@@ -18,6 +18,14 @@ const RIGHT_COLOR = "#2ec4b6";
 const CENTER_COLOR = "#ffffff";
 const HAND_COLORS = { Left: "#ff4f79", Right: "#7b61ff" };
 const MIN_VISIBILITY = 0.5;
+// With several people (num_poses > 1) each person is drawn in one colour, picked by their id, so a
+// person keeps their colour while tracked. Far apart on the hue circle, readable on dark and light video.
+export const PERSON_COLORS = ["#ff9f1c", "#2ec4b6", "#ff4f79", "#7bd389", "#7b61ff", "#ffd23f", "#3a86ff", "#f15bb5"];
+
+export function personColor(id) {
+  const index = ((Number(id) - 1) % PERSON_COLORS.length + PERSON_COLORS.length) % PERSON_COLORS.length;
+  return PERSON_COLORS[Number.isFinite(index) ? index : 0];
+}
 
 // A bone takes its side's colour; bones across the body (shoulders, hips, mouth, from the nose) are white.
 function sideColor(a, b) {
@@ -32,6 +40,7 @@ export class Overlay {
     this.context = canvas.getContext("2d");
     this.mirrored = mirrored;
     this.posePoints = {};  // landmark index -> [x, y] canvas pixels of each pose dot drawn last
+    this.people = [];      // Several people: [{id, color, points: {index: [x, y]}}] of the last draw.
   }
 
   // Matches the canvas's pixels to its displayed size (sharp lines on high-DPI screens).
@@ -55,37 +64,65 @@ export class Overlay {
   clear() {
     this.fit();
     this.posePoints = {};
+    this.people = [];
     this.context.clearRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
   draw(result) {
     this.clear();
-    if (result.pose) this.drawPose(result.pose);
+    if (result.pose) this.posePoints = this.drawPose(result.pose);
+    for (const person of result.people ?? []) this.drawPerson(person);
     for (const hand of result.hands ?? []) this.drawHand(hand);
   }
 
-  drawPose(pose) {
+  // One of several people: skeleton, hands and an id label, all in the person's colour.
+  drawPerson(person) {
+    const color = personColor(person.id);
+    const points = this.drawPose(person.pose, color);
+    for (const hand of person.hands ?? []) this.drawHand(hand, color);
+    this.personLabel(person, color);
+    this.people.push({ id: person.id, color, points });
+  }
+
+  // Above the head: the nose, or the highest visible landmark when the face is hidden (a raised hand
+  // would take the label away from the body otherwise).
+  personLabel(person, color) {
+    const landmarks = person.pose.landmarks;
+    const isVisible = (landmark) => landmark.length < 4 || landmark[3] >= MIN_VISIBILITY;
+    const visible = landmarks.filter(isVisible);
+    const highest = (visible.length > 0 ? visible : landmarks).reduce((a, b) => (b[1] < a[1] ? b : a));
+    const top = isVisible(landmarks[0]) ? landmarks[0] : highest;
+    const anchor = [top[0], Math.max(0, top[1] - 0.08)];
+    this.label(anchor, `person ${person.id}`, color);
+  }
+
+  // `color`: one colour for the whole skeleton (a person among several); without it, left and right sides
+  // in their own colours. Returns the canvas pixels of the dots drawn, by landmark index.
+  drawPose(pose, color = null) {
     const visible = (landmark) => landmark.length < 4 || landmark[3] >= MIN_VISIBILITY;
     const lineWidth = 4 * this.scale;
     for (const [a, b] of POSE_CONNECTIONS) {
       const from = pose.landmarks[a];
       const to = pose.landmarks[b];
       if (!from || !to || !visible(from) || !visible(to)) continue;
-      this.line(from, to, sideColor(a, b), lineWidth);
+      this.line(from, to, color ?? sideColor(a, b), lineWidth);
     }
+    const points = {};
     pose.landmarks.forEach((landmark, index) => {
       if (!visible(landmark)) return;
-      const color = index === 0 ? CENTER_COLOR : index % 2 === 1 ? LEFT_COLOR : RIGHT_COLOR;
-      this.dot(landmark, 5 * this.scale, color);
-      this.posePoints[index] = this.point(landmark);
+      const side = index === 0 ? CENTER_COLOR : index % 2 === 1 ? LEFT_COLOR : RIGHT_COLOR;
+      this.dot(landmark, 5 * this.scale, color ?? side);
+      points[index] = this.point(landmark);
     });
+    return points;
   }
 
-  drawHand(hand) {
+  // `color`: the owning person's (several people); without it, the hand's side colour.
+  drawHand(hand, color = null) {
     // The server's label names the person's own hand (it agrees with the pose's left and right sides on
     // the unmirrored frames the client sends), so the mirrored view needs no swap.
     const who = hand.handedness;
-    const color = HAND_COLORS[who] ?? CENTER_COLOR;
+    color ??= HAND_COLORS[who] ?? CENTER_COLOR;
     for (const [a, b] of HAND_CONNECTIONS) this.line(hand.landmarks[a], hand.landmarks[b], color, 2.5 * this.scale);
     for (const landmark of hand.landmarks) this.dot(landmark, 3 * this.scale, color);
     this.label(hand.landmarks[0], `${who} hand ${Math.round(hand.score * 100)}%`, color);

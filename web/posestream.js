@@ -13,7 +13,7 @@ const DEFAULTS = {
   maxWidth: 640,           // Frames wider than this are scaled down before encoding (aspect kept).
   maxFps: 0,               // 0: as fast as the camera and the credits allow.
   keepFrames: false,       // Keep each frame in flight as an ImageBitmap; its result carries it as `frame`.
-  config: null,            // A protocol config ({pose, hands, smoothing, drop_policy}) sent after every hello.
+  config: null,            // A protocol config ({pose, hands, smoothing, drop_policy, num_poses, ...}) sent after every hello.
   statsIntervalMs: 1000,
   answerTimeoutMs: 10000,  // A credit unanswered this long is freed (reported dropped "timeout"); a safety net only.
   reconnectInitialMs: 500,

@@ -10,7 +10,8 @@ export const VIEWS = ["sync", "live"];
 
 export class StageView {
   // `stage` holds the <video>, the frame canvas and the overlay canvas; its data-view attribute picks
-  // which image shows (style.css). `onDrawn({result, view, latencyMs, lagMs, points})` follows each draw.
+  // which image shows (style.css). `onDrawn({result, view, latencyMs, lagMs, points, people})` follows each draw
+  // (people: each drawn person's {id, color, points} when the result lists several people).
   constructor({ stage, frameCanvas, overlayCanvas, client, onDrawn, view = "sync" }) {
     this.stage = stage;
     this.frameCanvas = frameCanvas;
@@ -78,6 +79,7 @@ export class StageView {
   finish(result, times) {
     this.drawnResult = result;
     const { latencyMs, lagMs } = result.captureMs === undefined ? {} : this.client.drawn(result, times);
-    this.onDrawn?.({ result, view: this.view, latencyMs, lagMs, points: this.overlay.posePoints });
+    this.onDrawn?.({ result, view: this.view, latencyMs, lagMs, points: this.overlay.posePoints,
+                    people: this.overlay.people });
   }
 }

@@ -223,3 +223,12 @@ test("drawn(): over a newer camera frame (the live view), the skeleton lags by t
   assert.equal(client.stats().drawnLatencyMs, null, "a stats event starts the next period's figures afresh");
   client.close();
 });
+
+test("each person id keeps one colour, and the first eight people get eight different ones", async () => {
+  const { personColor, PERSON_COLORS } = await import("../../web/overlay.js");
+  const colors = [1, 2, 3, 4, 5, 6, 7, 8].map(personColor);
+  assert.equal(new Set(colors).size, 8);
+  assert.equal(personColor(3), colors[2]);
+  assert.equal(personColor(9), personColor(1));  // The palette wraps.
+  assert.ok(PERSON_COLORS.includes(personColor(0)) && PERSON_COLORS.includes(personColor(-4)));
+});
