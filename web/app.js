@@ -44,6 +44,12 @@ function applyNumPosesParameter() {
   select.value = wanted;
 }
 
+// People choices above the server's max_num_poses (in its hello) are greyed out: it would refuse them.
+function limitNumPoses(maxNumPoses) {
+  if (!Number.isInteger(maxNumPoses)) return;
+  for (const option of page.form.elements.num_poses.options) option.disabled = Number(option.value) > maxNumPoses;
+}
+
 // The config message the settings form stands for. num_poses is an integer on the wire; a value the
 // server refuses (over its max_num_poses) comes back as a bad_config error, shown on the page.
 function configOfForm() {
@@ -104,9 +110,10 @@ function wireClient(client) {
       showMessage(`server said ${error.code}: ${error.message}`);
     }
   });
-  client.on("hello", () => {
+  client.on("hello", (hello) => {
     debug.hellos++;
     debug.answersSinceHello = [];
+    limitNumPoses(hello.limits?.max_num_poses);
   });
   client.on("result", (result) => {
     debug.lastResult = result;
