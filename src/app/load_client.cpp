@@ -18,12 +18,6 @@ void append_u64_le(std::string& bytes, std::uint64_t value) {
   for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
 }
 
-std::uint64_t read_u64_le(const std::string& bytes, std::size_t at) {
-  std::uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
-  return value;
-}
-
 double ms_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
@@ -70,7 +64,11 @@ void LoadStream::on_open(std::uint64_t generation) {
 
 void LoadStream::on_message(std::uint64_t generation, const std::string& text) {
   if (generation != generation_) return;
-  handle_answer(text);
+  if (plan_.protocol == LoadProtocol::ws) {
+    handle_answer(text);
+  } else {
+    handle_socketio(text);
+  }
   if (sending_done_ && in_flight_.empty() && backlog_.empty() && !closing_) close();
 }
 
@@ -101,7 +99,7 @@ void LoadStream::on_closed(std::uint64_t generation, const std::string& reason, 
 
 // The session is gone: what was waiting to be sent on it is skipped (its numbers belong to it).
 void LoadStream::forget_connection() {
-  for (const auto& [message, binary] : backlog_) stats_.frames_skipped_disconnected += binary ? 1 : 0;
+  stats_.frames_skipped_disconnected += frames_in_backlog();
   stats_.frames_skipped_disconnected += window_.size();
   backlog_.clear();
   window_.clear();
@@ -125,6 +123,25 @@ void LoadStream::schedule_reconnect(const std::string& reason) {
   reconnect_timer_.async_wait([self = shared_from_this()](beast::error_code error) {
     if (!error && !self->sending_done_ && !self->closing_) self->connect();
   });
+}
+
+// Engine.IO's open and pings are answered here; events carry the bodies /ws would have sent.
+void LoadStream::handle_socketio(const std::string& text) {
+  SocketIoReading reading = read_socketio_message(text);
+  if (reading.reply) {
+    backlog_.push_back({{std::move(*reading.reply), false}, std::nullopt, true});
+    do_write();
+  }
+  if (reading.answer_json) handle_answer(*reading.answer_json);
+  if (reading.failure) {
+    stats_.close_reason = *reading.failure;
+    if (!closing_ && connection_) connection_->abort();
+  }
+}
+
+std::size_t LoadStream::frames_in_backlog() const {
+  return static_cast<std::size_t>(
+      std::count_if(backlog_.begin(), backlog_.end(), [](const Outgoing& out) { return out.frame.has_value(); }));
 }
 
 void LoadStream::handle_answer(const std::string& text) {
@@ -153,7 +170,10 @@ void LoadStream::handle_answer(const std::string& text) {
 void LoadStream::on_hello() {
   connected_ = true;
   next_sequence_ = 0;
-  if (plan_.config_json) backlog_.emplace_back(*plan_.config_json, false);
+  if (plan_.config_json) {
+    std::string config = plan_.protocol == LoadProtocol::ws ? *plan_.config_json : socketio_control(*plan_.config_json);
+    backlog_.push_back({{std::move(config), false}, std::nullopt});
+  }
   if (!ticking_) {
     ticking_ = true;
     started_at_ = Clock::now();
@@ -225,7 +245,7 @@ void LoadStream::flush_window() {
 }
 
 void LoadStream::send_frame(const Captured& captured) {
-  if (backlog_.size() >= plan_.max_send_backlog + plan_.shuffle_window) {
+  if (frames_in_backlog() >= plan_.max_send_backlog + plan_.shuffle_window) {
     ++stats_.frames_skipped;
     return;
   }
@@ -242,30 +262,39 @@ void LoadStream::send_frame(const Captured& captured) {
     }
   }
   const std::string& image = scrambled.empty() ? frame : scrambled;
+  // Capture times follow the capture (a camera's clock), whatever order the frames are sent in; they
+  // keep increasing over reconnects.
+  const std::int64_t timestamp_us =
+      capture_origin_us_ + static_cast<std::int64_t>(static_cast<double>(captured.slot) * 1e6 / plan_.fps);
+  if (plan_.protocol != LoadProtocol::ws) {
+    std::vector<LoadMessage> messages = socketio_frame(plan_.protocol, captured.sequence, timestamp_us, image);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      backlog_.push_back({std::move(messages[i]), i == 0 ? std::optional(captured.sequence) : std::nullopt});
+    }
+    return do_write();
+  }
   std::string message = "PSF1";
   message.reserve(20 + image.size());
   append_u64_le(message, captured.sequence);
-  // Capture times follow the capture (a camera's clock), whatever order the frames are sent in; they
-  // keep increasing over reconnects.
-  append_u64_le(message, static_cast<std::uint64_t>(capture_origin_us_) +
-                             static_cast<std::uint64_t>(static_cast<double>(captured.slot) * 1e6 / plan_.fps));
+  append_u64_le(message, static_cast<std::uint64_t>(timestamp_us));
   message += image;
-  backlog_.emplace_back(std::move(message), true);
+  backlog_.push_back({{std::move(message), true}, captured.sequence});
   do_write();
 }
 
 void LoadStream::do_write() {
-  if (writing_ || backlog_.empty() || closing_ || !connected_) return;
-  const auto& [message, binary] = backlog_.front();
-  if (binary) {
-    const std::uint64_t sequence = read_u64_le(message, 4);
+  if (writing_ || backlog_.empty() || closing_) return;
+  if (!connected_ && !backlog_.front().before_hello) return;
+  const Outgoing& out = backlog_.front();
+  if (out.frame) {
+    const std::uint64_t sequence = *out.frame;
     // A number already answered (`lost` before its late, shuffled arrival) owes nothing more.
     if (!answered_.contains(sequence)) in_flight_[sequence] = Clock::now();
     ++stats_.frames_sent;
     ++stats_.connections.back().frames_sent;
   }
   writing_ = true;
-  connection_->write(message, binary, [self = shared_from_this(), generation = generation_](beast::error_code error) {
+  connection_->write(out.message.bytes, out.message.binary, [self = shared_from_this(), generation = generation_](beast::error_code error) {
     self->on_write(generation, error);
   });
 }

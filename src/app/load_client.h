@@ -21,11 +21,14 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "app/load_connection.h"
+#include "app/load_socketio.h"
 
 namespace posestream::app {
 
 struct LoadPlan {
   LoadTarget target;
+  // PSF1 over /ws, or Socket.IO `frame` events (target.path is then the Engine.IO WebSocket path).
+  LoadProtocol protocol = LoadProtocol::ws;
   double fps = 30;
   std::chrono::milliseconds duration{10'000};
   // Frames are held until this many were captured, then sent back to back in a shuffled order, as a
@@ -95,6 +98,13 @@ class LoadStream : public std::enable_shared_from_this<LoadStream> {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // A message waiting to be written: a frame's (its first message carries its number), a control
+  // message, or a Socket.IO transport reply, which may go before the hello.
+  struct Outgoing {
+    LoadMessage message;
+    std::optional<std::uint64_t> frame;
+    bool before_hello = false;
+  };
   struct Captured {
     std::uint64_t sequence;  // On the current connection.
     std::uint64_t slot;      // Capture number over the whole stream (picks the image and the timestamp).
@@ -107,7 +117,9 @@ class LoadStream : public std::enable_shared_from_this<LoadStream> {
   void forget_connection();
   void schedule_reconnect(const std::string& reason);
   void on_hello();
+  void handle_socketio(const std::string& text);
   void handle_answer(const std::string& text);
+  std::size_t frames_in_backlog() const;
   void on_result(const nlohmann::json& answer);
   void record(std::uint64_t sequence, const std::string& kind);
   void schedule_next();
@@ -148,7 +160,7 @@ class LoadStream : public std::enable_shared_from_this<LoadStream> {
   bool opened_ = false;     // The WebSocket handshake completed (a ConnectionRecord exists).
   std::uint64_t next_sequence_ = 0;
   std::vector<Captured> window_;  // Captured, held until the shuffle window is full.
-  std::deque<std::pair<std::string, bool>> backlog_;  // Messages, binary or not.
+  std::deque<Outgoing> backlog_;
   bool writing_ = false;
   std::map<std::uint64_t, Clock::time_point> in_flight_;  // Sent, not answered yet.
   std::set<std::uint64_t> answered_;  // Numbers answered, kept to catch second answers.

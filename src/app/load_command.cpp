@@ -29,6 +29,7 @@ struct LoadFlags {
   std::string pose;
   std::string hands;
   std::string drop_policy;
+  std::string protocol = "ws";
   std::string token_file;
   std::string ca_file;
   bool insecure = false;
@@ -134,6 +135,10 @@ std::optional<std::string> config_message(const LoadFlags& flags) {
 
 void run_load(LoadFlags& flags) {
   parse_url(flags.url, flags.plan.target);
+  const std::optional<LoadProtocol> protocol = parse_load_protocol(flags.protocol);
+  if (!protocol) throw std::invalid_argument("load: --protocol must be ws, socketio-binary or socketio-dataurl, got '" + flags.protocol + "'");
+  flags.plan.protocol = *protocol;
+  if (*protocol != LoadProtocol::ws) flags.plan.target.path = socketio_websocket_path(flags.plan.target.path);
   if (!flags.token_file.empty()) flags.plan.target.token = read_token(flags.token_file);
   flags.plan.target.tls_verify = !flags.insecure;
   flags.plan.duration = std::chrono::milliseconds(static_cast<std::int64_t>(flags.duration_s * 1000));
@@ -184,6 +189,10 @@ void add_load(CLI::App& app) {
   command.add_option("--pose", flags->pose, "Send a config first: pose lite|full|heavy|off");
   command.add_option("--hands", flags->hands, "Send a config first: hands lite|full|off");
   command.add_option("--drop-policy", flags->drop_policy, "Send a config first: latest|all");
+  command.add_option("--protocol", flags->protocol,
+                     "ws: PSF1 frames on /ws; socketio-binary | socketio-dataurl: Socket.IO `frame` events over "
+                     "WebSocket at /socket.io/ (or the URL's path), the image an attachment or a data URL")
+      ->capture_default_str();
   command.add_flag("--json", flags->json, "Print the report as JSON");
   command.add_option("--token-file", flags->token_file, "Send the file's first token as Authorization: Bearer");
   command.add_option("--ca-file", flags->ca_file, "wss://: trust these CA certificates (PEM) instead of the system's");

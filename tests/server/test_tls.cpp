@@ -1,8 +1,5 @@
 // TLS (--tls-cert, --tls-key): start-up errors naming the flag and file, then HTTPS and WSS on a real server
 // with a certificate made at test time: probes, /v1/detect, a real frame, tokens, drain, plain HTTP refused.
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <boost/asio/ssl.hpp>
@@ -12,43 +9,13 @@
 #include <functional>
 
 #include "server/server_test_support.h"
+#include "server/tls_test_support.h"
 #include "server/tls_context.h"
 
 namespace posestream::server::testing {
 namespace {
 
 namespace ssl = net::ssl;
-
-// A self-signed P-256 certificate and its key, as PEM, made with OpenSSL's own API.
-struct PemPair {
-  std::string cert;
-  std::string key;
-};
-
-std::string pem_of(const std::function<int(BIO*)>& write) {
-  const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-  if (!bio || write(bio.get()) != 1) throw std::runtime_error("cannot write PEM");
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
-
-PemPair self_signed(const char* common_name) {
-  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
-  const std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
-  if (!key || !cert) throw std::runtime_error("cannot make a key");
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
-  X509_set_pubkey(cert.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("cannot sign");
-  return {pem_of([&](BIO* bio) { return PEM_write_bio_X509(bio, cert.get()); }),
-          pem_of([&](BIO* bio) { return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr); })};
-}
 
 // A temporary directory with two certificates and their keys, removed with the object.
 class TlsFiles {
