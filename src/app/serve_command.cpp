@@ -160,6 +160,9 @@ void add_serve(CLI::App& app) {
   command.add_flag("--log-frames", options.log_frames, "Log one line per answered frame");
   // The stream defaults; checked against --max-num-poses at start-up (server::check_settings).
   add_people_flags(command, flags->people, /*interval=*/true);
+  command.get_option("--num-poses")->description(
+      "People per frame for streams that do not send num_poses in their config (1: the single-person output); "
+      "at most --max-num-poses");
   add_limit_flags(command, *flags);
   add_deployment_flags(command, *flags);
   add_parallelism_flags(command, flags->parallelism);
