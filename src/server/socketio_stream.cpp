@@ -44,8 +44,11 @@ SocketIoStream::SocketIoStream(ServerContext& context, socketio::Socket socket, 
       link_(std::move(link)),
       id_(context.next_session_id()),
       peer_(std::move(peer)),
+      message_rate_(static_cast<double>(context.options.limits.max_messages_per_second),
+                    static_cast<double>(context.options.limits.message_burst), Clock::now()),
       settings_(context.options.stream_defaults),
-      gap_timer_(strand_) {}
+      gap_timer_(strand_),
+      idle_timer_(strand_) {}
 
 SocketIoStream::~SocketIoStream() {
   if (stream_ != nullptr) {
@@ -89,11 +92,20 @@ void SocketIoStream::post_connected() {
     self->link_->stream_opened();
     spdlog::info("{} open from {} (Socket.IO {})", self->id_, self->peer_, self->socket_.id());
     self->emit("hello", encode_hello(self->id_, self->context_.options.limits, self->settings_));
+    self->arm_idle_timer();
     if (self->context_.draining) self->shut_down();  // Joined as the shutdown began.
   });
 }
 
+// A client over max_messages_per_second is not read from until it is back under it, as on /ws: nothing is
+// dropped, its sends block (WebSocket) or its next POST waits (polling). Counted per event, so a frame
+// with its attachment is one message, as a PSF1 frame is on /ws.
 void SocketIoStream::post_event(std::string event, socketio::Json args, socketio::Ack ack) {
+  const Clock::duration pause = message_rate_.pause_after_message(Clock::now());
+  if (pause > Clock::duration::zero()) {
+    context_.metrics.read_paused();
+    socket_.pause_reading(pause);
+  }
   net::post(strand_, [self = shared_from_this(), event = std::move(event), args = std::move(args),
                       ack = std::move(ack)]() mutable { self->on_event(event, args, ack, Clock::now()); });
 }
@@ -106,6 +118,7 @@ void SocketIoStream::on_event(const std::string& event, socketio::Json& args, co
                               Clock::time_point now) {
   // Closing, or the server stopping (its disconnect is on the way): nothing new is answered, as on /ws.
   if (finished_ || context_.draining) return;
+  last_event_at_ = now;
   if (event == "frame") {
     handle_frame(args, ack, now);
   } else if (event == "config") {
@@ -202,11 +215,31 @@ void SocketIoStream::on_gap_timer(const boost::system::error_code& error) {
   arm_gap_timer();
 }
 
+// One timer for the stream, as WebSocketSession's: it wakes at last event + idle_timeout and sleeps again
+// if an event came meanwhile. Heartbeats do not count: a client that only answers pings holds a slot of
+// max_sessions for nothing.
+void SocketIoStream::arm_idle_timer() {
+  idle_timer_.expires_at(last_event_at_ + context_.options.limits.idle_timeout);
+  idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) { self->on_idle_timer(error); });
+}
+
+void SocketIoStream::on_idle_timer(const boost::system::error_code& error) {
+  if (error == net::error::operation_aborted || finished_) return;
+  if (Clock::now() < last_event_at_ + context_.options.limits.idle_timeout) return arm_idle_timer();
+  context_.metrics.connection_closed("idle");
+  // The reason first: the DISCONNECT itself carries none (/ws says it in its close frame).
+  emit("error", encode_error("idle_timeout", "no event for idle_timeout_ms " +
+                                                 std::to_string(context_.options.limits.idle_timeout.count())));
+  socket_.disconnect();
+  finish("idle timeout");
+}
+
 void SocketIoStream::finish(const std::string& why) {
   if (finished_) return;
   finished_ = true;
   spdlog::info("{} (Socket.IO) ending: {}", id_, why);
   gap_timer_.cancel();
+  idle_timer_.cancel();
   stream_->close();
   acks_.clear();
 }

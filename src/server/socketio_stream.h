@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "server/message_rate.h"
 #include "server/protocol.h"
 #include "server/server_context.h"
 #include "server/socketio/socketio.h"
@@ -74,6 +75,8 @@ class SocketIoStream : public Connection, public std::enable_shared_from_this<So
 
   void arm_gap_timer();
   void on_gap_timer(const boost::system::error_code& error);
+  void arm_idle_timer();
+  void on_idle_timer(const boost::system::error_code& error);
   void finish(const std::string& why);
 
   ServerContext& context_;
@@ -85,6 +88,9 @@ class SocketIoStream : public Connection, public std::enable_shared_from_this<So
   const std::string peer_;
   std::uint64_t registry_id_ = 0;
 
+  // max_messages_per_second and message_burst, as /ws: used only in post_event, i.e. on the Engine.IO
+  // session's strand, so that the pause holds the client's very next message.
+  MessageRate message_rate_;
   StreamSettings settings_;
   FrameNumbering numbering_;
   // Acks of frames not yet answered, by sequence (first come, first answered for a duplicate sequence).
@@ -92,6 +98,8 @@ class SocketIoStream : public Connection, public std::enable_shared_from_this<So
   std::multimap<std::uint64_t, socketio::Ack> acks_;
   net::steady_timer gap_timer_;
   std::optional<Clock::time_point> gap_deadline_;
+  net::steady_timer idle_timer_;  // Limits::idle_timeout, as /ws: a stream without events is closed.
+  Clock::time_point last_event_at_ = Clock::now();
   const Clock::time_point opened_at_ = Clock::now();
   bool connected_ = false;  // hello sent, session_opened counted.
   bool finished_ = false;

@@ -86,7 +86,9 @@ TEST(SocketIoPolling, AClientThatStopsPollingGetsDroppedAnswersOncePastTheWriteQ
       if (name != "result" && name != "dropped") continue;
       const std::uint64_t first = event.at(1).at("sequence");
       const std::uint64_t last = event.at(1).value("last_sequence", first);
-      if (name == "dropped") EXPECT_EQ(event.at(1).value("reason", ""), "overflow") << packet;
+      if (name == "dropped") {
+        EXPECT_EQ(event.at(1).value("reason", ""), "overflow") << packet;
+      }
       for (std::uint64_t sequence = first; sequence <= last; ++sequence) {
         EXPECT_TRUE(kinds.emplace(sequence, name).second) << "sequence " << sequence << " answered twice";
       }

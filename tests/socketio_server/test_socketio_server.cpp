@@ -86,6 +86,56 @@ TEST(SocketIoServer, ADrainAnswersTheFramesItReadBeforeTheServerDisconnect) {
   server.join();
 }
 
+// max_messages_per_second: a client sending faster is read no faster than the limit (its sends wait),
+// and every frame still gets its answer; the pauses are counted as on /ws.
+TEST(SocketIoServer, AFloodIsReadAtTheMessageRateAndEveryFrameAnswered) {
+  ServerOptions options = test_options();
+  options.limits.max_messages_per_second = 20;
+  options.limits.message_burst = 1;
+  RunningServer server(options);
+  PlainSocketIoClient client(server.port());
+  ASSERT_TRUE(client.join());
+  ASSERT_TRUE(client.read_event());  // hello
+  client.emit("config", kDecodeOnly);
+  constexpr std::uint64_t kFrames = 10;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t sequence = 0; sequence < kFrames; ++sequence) client.emit_frame(sequence, jpeg(64, 48));
+  const auto kinds = answers_for(client, kFrames);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(kinds.size(), kFrames);
+  // 11 events (config and 10 frames) at 20/s with a burst of 1: the last is read >= 0.5 s after the first.
+  EXPECT_GE(seconds, 0.45) << "the events were read faster than max_messages_per_second";
+  EXPECT_GE(metric(server.port(), "posestream_read_pauses_total"), 5.0);
+}
+
+// idle_timeout: a stream with no event for that long gets an `error` idle_timeout, then the server's
+// DISCONNECT; its max_sessions slot is free again.
+TEST(SocketIoServer, AnIdleStreamIsDisconnectedWithItsReason) {
+  ServerOptions options = test_options();
+  options.limits.idle_timeout = std::chrono::milliseconds{300};
+  options.limits.max_sessions = 1;
+  RunningServer server(options);
+  {
+    PlainSocketIoClient client(server.port());
+    ASSERT_TRUE(client.join());
+    ASSERT_TRUE(client.read_event());  // hello
+    const auto error = client.read_event();
+    ASSERT_TRUE(error) << "no error event before the disconnect";
+    EXPECT_EQ(error->first, "error");
+    EXPECT_EQ(error->second.value("code", ""), "idle_timeout");
+    EXPECT_FALSE(client.read_event());
+    EXPECT_EQ(client.last_packet(), "1");
+  }
+  // The slot is released once the server has let the stream go: retried for a while, not timed.
+  std::optional<std::string> joined;
+  for (int attempt = 0; attempt < 100 && !(joined && joined->starts_with("0{")); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    PlainSocketIoClient next(server.port());
+    joined = next.join();
+  }
+  EXPECT_TRUE(joined && joined->starts_with("0{")) << joined.value_or("(nothing)");
+}
+
 TEST(SocketIoServer, WebSocketAndPollingWorkOverTls) {
   const PemPair pair = self_signed("127.0.0.1");
   const auto dir = std::filesystem::temp_directory_path() / ("posestream-sio-tls-" + std::to_string(::getpid()));
