@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,21 @@ constexpr std::chrono::milliseconds kMaxDrainTimeout{600'000};
 // After the WebSockets are gone (or drain_timeout), how long plain HTTP connections get to finish the
 // answer they are writing before they are abandoned.
 constexpr std::chrono::seconds kHttpCloseGrace{1};
+
+// A Socket.IO stream is done once its DISCONNECT is queued; its Engine.IO session still has to write it,
+// and the answers queued before it, and close (on polling, at the client's next GET). The io_context must
+// run until then, or the client never hears them. Sessions that joined no stream are not waited for
+// beyond `grace`.
+void wait_for_engine_sessions(const ServerContext& context, std::chrono::steady_clock::time_point until) {
+  const auto open_sessions = [&context] {
+    std::size_t open = 0;
+    for (const auto& engine : context.engine_servers) open += engine->session_count() + engine->open_websocket_count();
+    return open;
+  };
+  while (open_sessions() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 ServerOptions validated(ServerOptions options) {
   if (auto error = validate(options.limits)) throw std::invalid_argument("serve: " + *error);
@@ -195,6 +211,7 @@ void Server::shut_down() {
     if (connection->is_stream()) connection->shut_down();
   }
   const bool streams_closed = context_->connections.wait_until_no_streams(deadline);
+  wait_for_engine_sessions(*context_, std::min(deadline, std::chrono::steady_clock::now() + kHttpCloseGrace));
   context_->shutting_down = true;
   listener_->stop();
   for (const auto& connection : context_->connections.snapshot()) connection->shut_down();

@@ -61,6 +61,10 @@ class EngineServer : public std::enable_shared_from_this<EngineServer> {
   // Closes every session from the server's side (Socket::close with `reason`). Thread-safe.
   void close_all(const std::string& reason);
   std::size_t session_count() const;
+  // WebSockets still open or closing, sessions' or not: a session is forgotten as soon as it closes, its
+  // transport lives on until its queued packets and close frame are written. A server stopping waits
+  // for both counts to reach 0 (Server::shut_down), or the DISCONNECT a client is owed is never sent.
+  std::size_t open_websocket_count() const { return open_websockets_->load(); }
   // Drops the registry's references to its sessions without closing them: for the owner of the
   // io_context, just before it is destroyed (a session's timers must not outlive it).
   void clear_sessions();
@@ -102,6 +106,7 @@ class EngineServer : public std::enable_shared_from_this<EngineServer> {
   std::map<std::string, std::shared_ptr<EngineSession>, std::less<>> sessions_;  // Guarded by mutex_.
   std::atomic<std::uint64_t> next_poll_id_{1};
   std::atomic<std::uint64_t> next_transport_id_{1};
+  const std::shared_ptr<std::atomic<std::size_t>> open_websockets_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 }  // namespace posestream::server::engineio

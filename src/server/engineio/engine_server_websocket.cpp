@@ -14,6 +14,8 @@ void EngineServer::accept_websocket(Stream&& stream, Request request, std::strin
   Handshake handshake{{}, "websocket", query.raw, std::move(peer),
                       found == request.end() ? std::nullopt : std::optional<std::string>(found->value())};
   auto transport = std::make_shared<WebSocketTransport<Stream>>(std::move(stream), next_transport_id_++, *options_);
+  open_websockets_->fetch_add(1);
+  transport->keep_until_gone(std::shared_ptr<void>(nullptr, [count = open_websockets_](void*) { count->fetch_sub(1); }));
   // The callback is kept by the transport until the accept completes: a weak_ptr, not a cycle.
   std::weak_ptr<WsTransport> weak = transport;
   transport->accept(std::move(request), [self = shared_from_this(), weak, query = std::move(query),

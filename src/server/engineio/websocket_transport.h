@@ -52,6 +52,13 @@ class WsTransport {
   // After the queued packets, a close frame (1000); the socket closes when the client answers it or
   // the stream's close timeout passes.
   virtual void close() = 0;
+
+  // Kept as long as the transport lives (its socket open or its last writes and close under way): the
+  // EngineServer's count of open WebSockets (EngineServer::open_websocket_count) goes down when it goes.
+  void keep_until_gone(std::shared_ptr<void> token) { token_ = std::move(token); }
+
+ private:
+  std::shared_ptr<void> token_;
 };
 
 // Lifetime as in Beast's examples: held by shared_ptr, every pending handler holds shared_from_this();
