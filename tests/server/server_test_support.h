@@ -100,6 +100,36 @@ inline Bytes psf1(std::uint64_t sequence, std::uint64_t timestamp_us, const Byte
   return bytes;
 }
 
+// One WebSocket message into `buffer` within `timeout`, for the blocking test clients (plain or TLS): the
+// read's result (success, or e.g. websocket::error::closed), or nullopt when it timed out (the read is
+// then cancelled, and the stream is unusable after).
+template <class WebSocket>
+std::optional<beast::error_code> read_within(net::io_context& io, WebSocket& ws, beast::flat_buffer& buffer,
+                                             std::chrono::milliseconds timeout) {
+  std::optional<beast::error_code> result;
+  ws.async_read(buffer, [&](beast::error_code error, std::size_t) { result = error; });
+  io.restart();
+  io.run_for(timeout);
+  if (!result) {
+    beast::get_lowest_layer(ws).cancel();
+    io.restart();
+    io.run();
+  }
+  return result;
+}
+
+template <class WebSocket>
+void write_text(WebSocket& ws, const std::string& text) {
+  ws.text(true);
+  ws.write(net::buffer(text));
+}
+
+template <class WebSocket>
+void write_binary(WebSocket& ws, const Bytes& bytes) {
+  ws.binary(true);
+  ws.write(net::buffer(bytes));
+}
+
 // A blocking WebSocket client whose reads give up after a timeout (the stream is unusable after one).
 class WsClient {
  public:
@@ -119,14 +149,8 @@ class WsClient {
     ws_.handshake("127.0.0.1:" + std::to_string(port), target);
   }
 
-  void send_text(const std::string& text) {
-    ws_.text(true);
-    ws_.write(net::buffer(text));
-  }
-  void send_binary(const Bytes& bytes) {
-    ws_.binary(true);
-    ws_.write(net::buffer(bytes));
-  }
+  void send_text(const std::string& text) { write_text(ws_, text); }
+  void send_binary(const Bytes& bytes) { write_binary(ws_, bytes); }
   // False when the connection failed (used by the slow-reader test, which writes until it does).
   bool try_send_binary(const Bytes& bytes) {
     beast::error_code error;
@@ -139,15 +163,9 @@ class WsClient {
   // The next text message as JSON; nullopt when the connection closed (see close_code) or timed out.
   std::optional<json> read(std::chrono::milliseconds timeout = kAnswerTimeout) {
     beast::flat_buffer buffer;
-    std::optional<beast::error_code> result;
-    ws_.async_read(buffer, [&](beast::error_code error, std::size_t) { result = error; });
-    io_.restart();
-    io_.run_for(timeout);
+    const std::optional<beast::error_code> result = read_within(io_, ws_, buffer, timeout);
     if (!result) {
       timed_out_ = true;
-      beast::get_lowest_layer(ws_).cancel();
-      io_.restart();
-      io_.run();
       return std::nullopt;
     }
     if (*result) {

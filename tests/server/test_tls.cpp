@@ -102,27 +102,13 @@ class WssClient {
     ws_.handshake("127.0.0.1:" + std::to_string(port), target);
   }
 
-  void send_text(const std::string& text) {
-    ws_.text(true);
-    ws_.write(net::buffer(text));
-  }
-  void send_binary(const Bytes& bytes) {
-    ws_.binary(true);
-    ws_.write(net::buffer(bytes));
-  }
+  void send_text(const std::string& text) { write_text(ws_, text); }
+  void send_binary(const Bytes& bytes) { write_binary(ws_, bytes); }
   // The next text message; nullopt when the connection closed (see close_code) or timed out.
   std::optional<json> read() {
     beast::flat_buffer buffer;
-    std::optional<beast::error_code> result;
-    ws_.async_read(buffer, [&](beast::error_code error, std::size_t) { result = error; });
-    io_.restart();
-    io_.run_for(kAnswerTimeout);
-    if (!result) {
-      beast::get_lowest_layer(ws_).cancel();
-      io_.restart();
-      io_.run();
-      return std::nullopt;
-    }
+    const std::optional<beast::error_code> result = read_within(io_, ws_, buffer, kAnswerTimeout);
+    if (!result) return std::nullopt;
     if (*result) {
       error_ = *result;
       return std::nullopt;

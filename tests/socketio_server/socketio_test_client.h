@@ -42,14 +42,8 @@ class SocketIoClient {
     return read_packet();
   }
 
-  void send_text(const std::string& text) {
-    ws_.text(true);
-    ws_.write(net::buffer(text));
-  }
-  void send_binary(const Bytes& bytes) {
-    ws_.binary(true);
-    ws_.write(net::buffer(bytes));
-  }
+  void send_text(const std::string& text) { write_text(ws_, text); }
+  void send_binary(const Bytes& bytes) { write_binary(ws_, bytes); }
   void emit(const std::string& event, const json& body) { send_text("42" + json::array({event, body}).dump()); }
   // A `frame` event with the image as a binary attachment, as socket.io-client sends an ArrayBuffer.
   void emit_frame(std::uint64_t sequence, const Bytes& image) {
@@ -95,17 +89,8 @@ class SocketIoClient {
  private:
   std::optional<std::string> read_raw() {
     beast::flat_buffer buffer;
-    std::optional<beast::error_code> result;
-    ws_.async_read(buffer, [&](beast::error_code error, std::size_t) { result = error; });
-    io_.restart();
-    io_.run_for(kAnswerTimeout);
-    if (!result) {
-      beast::get_lowest_layer(ws_).cancel();
-      io_.restart();
-      io_.run();
-      return std::nullopt;
-    }
-    if (*result) return std::nullopt;
+    const std::optional<beast::error_code> result = read_within(io_, ws_, buffer, kAnswerTimeout);
+    if (!result || *result) return std::nullopt;
     return beast::buffers_to_string(buffer.data());
   }
 
