@@ -1,5 +1,6 @@
 // FramePipeline: one frame through decode, pose and pose-assisted hands, with per-stage timing.
 #include "stream/frame_pipeline.h"
+#include "stream/stage_clock.h"
 
 #include <chrono>
 #include <exception>
@@ -9,12 +10,6 @@
 
 namespace posestream::stream {
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
-
-double milliseconds_since(SteadyClock::time_point start) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
-}
 
 std::optional<std::string> check_unit_interval(const char* name, float value) {
   if (value >= 0.0f && value <= 1.0f) return std::nullopt;  // Also refuses NaN.

@@ -5,16 +5,11 @@
 #include <set>
 
 #include "stream/frame_pipeline.h"
+#include "stream/stage_clock.h"
 #include "stream/person_hands.h"
 
 namespace posestream::stream {
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
-
-double milliseconds_since(SteadyClock::time_point start) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
-}
 
 // A person's hands: their two wrists at most, within the frame's max_num_hands.
 hands::HandOptions person_hand_options(const StreamConfig& config) {
