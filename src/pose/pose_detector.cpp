@@ -29,6 +29,19 @@ void expect_elements(const engine::Model& model, const engine::Tensor& tensor, c
   }
 }
 
+// A detection normalized to `region` (a rectangle normalized to the image) -> normalized to the image.
+vision::Detection to_region(vision::Detection detection, const vision::RelativeBox& region) {
+  detection.box.xmin = region.xmin + detection.box.xmin * region.width;
+  detection.box.ymin = region.ymin + detection.box.ymin * region.height;
+  detection.box.width *= region.width;
+  detection.box.height *= region.height;
+  for (vision::Point2& keypoint : detection.keypoints) {
+    keypoint.x = region.xmin + keypoint.x * region.width;
+    keypoint.y = region.ymin + keypoint.y * region.height;
+  }
+  return detection;
+}
+
 }  // namespace
 
 void check_detector_model(const engine::Model& model) {
@@ -43,16 +56,21 @@ void check_detector_model(const engine::Model& model) {
   expect_elements(model, graph.tensors[graph.outputs[kScoresOutput]], "scores", int64_t{kDetectorAnchorCount});
 }
 
-std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runtime& runtime,
-                                        std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
-                                        float min_score) {
+namespace {
+
+// The detector on `crop` (pixels of `image`), its detections mapped to `region` (the same rectangle,
+// normalized to the image): a detection at (x, y) of the crop is at region.xmin + x * region.width, ...
+std::vector<PoseDetection> detect_in(const vision::Image& image, const vision::RotatedRect& crop_rect,
+                                     const vision::RelativeBox& region, engine::Runtime& runtime,
+                                     std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
+                                     float min_score) {
   vision::CropOptions crop;
   crop.output_width = kDetectorInputSide;
   crop.output_height = kDetectorInputSide;
   crop.keep_aspect_ratio = true;
   crop.border_mode = vision::BorderMode::zero;
   crop.value_range = {-1.0f, 1.0f};
-  const vision::CropResult cropped = vision::crop_whole_image_to_tensor(image, crop, runtime.input(0), scratch);
+  const vision::CropResult cropped = vision::crop_to_tensor(image, crop_rect, crop, runtime.input(0), scratch);
   if (!cropped.ok()) {
     throw std::invalid_argument("pose detector: input crop: " + cropped.error);
   }
@@ -69,13 +87,36 @@ std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runt
   std::vector<PoseDetection> poses;
   for (const vision::Detection& raw : vision::weighted_nms(decoded.detections, kDetectorNmsThreshold)) {
     PoseDetection pose;
-    pose.detection = vision::remove_letterbox(raw, cropped.padding);
+    pose.detection = to_region(vision::remove_letterbox(raw, cropped.padding), region);
     const std::optional<vision::NormalizedRect> roi = vision::pose_roi_from_detection(pose.detection, size);
     if (!roi) continue;  // Fewer than 2 keypoints: cannot happen with 12 coordinates, never read past.
     pose.roi = *roi;
     poses.push_back(std::move(pose));
   }
   return poses;
+}
+
+}  // namespace
+
+std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runtime& runtime,
+                                        std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
+                                        float min_score) {
+  // The whole image is region {0, 0, 1, 1}: the mapping multiplies by 1 and adds 0, exact in float.
+  return detect_in(image, vision::whole_image_rect(image.width, image.height), vision::RelativeBox{0, 0, 1, 1},
+                   runtime, anchors, scratch, min_score);
+}
+
+std::vector<PoseDetection> detect_poses_in_region(const vision::Image& image, const vision::RelativeBox& region,
+                                                  engine::Runtime& runtime, std::span<const vision::Anchor> anchors,
+                                                  vision::CropScratch& scratch, float min_score) {
+  if (!(region.width > 0 && region.height > 0)) {
+    throw std::invalid_argument("pose detector: region " + std::to_string(region.width) + "x" +
+                                std::to_string(region.height) + " is empty");
+  }
+  const vision::NormalizedRect rect{region.xmin + 0.5f * region.width, region.ymin + 0.5f * region.height,
+                                    region.width, region.height, 0.0f};
+  return detect_in(image, vision::pixel_rect(rect, image.width, image.height), region, runtime, anchors, scratch,
+                   min_score);
 }
 
 }  // namespace posestream::pose

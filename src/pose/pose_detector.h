@@ -1,4 +1,4 @@
-// The pose detector stage: whole image -> SSD detections -> the first pose ROI (Tasks' PoseDetectorGraph).
+// The pose detector stage: whole image (or a region of it) -> SSD detections -> pose ROIs (Tasks' PoseDetectorGraph).
 #pragma once
 
 #include <optional>
@@ -33,5 +33,13 @@ void check_detector_model(const engine::Model& model);
 std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runtime& runtime,
                                         std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
                                         float min_score);
+
+// The same on part of the image: `region` (normalized to the image, inside it or not: outside reads as
+// the zero border) is letterboxed to 224x224 on its own, so whoever is in it is seen larger than in the
+// whole image by the ratio of their long sides; the detections and ROIs come back normalized to the whole
+// image. One detector run. Throws std::invalid_argument for an invalid image or an empty region.
+std::vector<PoseDetection> detect_poses_in_region(const vision::Image& image, const vision::RelativeBox& region,
+                                                  engine::Runtime& runtime, std::span<const vision::Anchor> anchors,
+                                                  vision::CropScratch& scratch, float min_score);
 
 }  // namespace posestream::pose
