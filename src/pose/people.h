@@ -15,6 +15,9 @@ namespace posestream::pose {
 // The most people one stream may ask for: each person is one landmark-model run per frame (plus their
 // hands), so the frame's cost grows with it.
 inline constexpr int kMaxNumPoses = 8;
+// The most zoomed tiles one newcomer search may run the detector on (PeopleOptions::newcomer_tile_runs);
+// a frame has at most 9 tiles (people_search.h).
+inline constexpr int kMaxNewcomerTileRuns = 9;
 
 struct PeopleOptions {
   // Model, thresholds, smoothing (per person, VIDEO mode only), segmentation, static_image_mode.
@@ -26,6 +29,13 @@ struct PeopleOptions {
   // it runs every frame, as track_pose does. 0: every frame while fewer than num_poses are tracked
   // (MediaPipe's own policy, pose_landmarker_graph.cc).
   double detector_interval_ms = 500;
+  // VIDEO mode, num_poses > 1: when a search of the whole frame finds nobody new (or is not due), the
+  // detector also looks at this many zoomed tiles of the frame (people_search.h: squares of half its long
+  // side, seen twice as large), the next ones in turn at each search, at most once per
+  // detector_interval_ms; a person too small for the whole frame is found when their tile's turn comes
+  // (640x480: 6 tiles, so with 2 every 1.5 s). Each tile is one more detector run: a search costs up to
+  // 1 + newcomer_tile_runs runs. In [0, kMaxNewcomerTileRuns]; 0: the whole frame only.
+  int newcomer_tile_runs = 2;
   // VIDEO mode: a detection whose ROI overlaps a tracked person's ROI with IoU above this is that person
   // again and is dropped (MediaPipe's AssociationNormRectCalculator uses minTrackingConfidence, 0.5).
   float min_tracking_iou = 0.5f;
@@ -53,6 +63,8 @@ struct PeopleState {
   std::vector<TrackedPerson> people;  // In the order they were first found (so by increasing id).
   int64_t next_id = 1;
   std::optional<int64_t> last_detector_run_us;  // Stream time of the detector's last run (VIDEO mode).
+  std::optional<int64_t> last_tile_search_us;   // Stream time of the last tile search (people_search.h).
+  size_t next_tile = 0;                         // The tile the next tile search starts at.
   // num_poses 1 only: the filters of the last person lost, handed to the next one found, as track_pose
   // keeps one PoseState across a loss (Tasks' world and visibility filters keep their state). With more
   // people a newcomer is someone else and starts with fresh filters.
@@ -62,10 +74,11 @@ struct PeopleState {
 };
 
 struct PeopleTiming {
-  double detector_ms = 0;
+  double detector_ms = 0;   // All the frame's detector runs.
   double landmarks_ms = 0;  // All the frame's landmark runs.
   double smoothing_ms = 0;  // All the frame's people.
   bool detector_ran = false;
+  int detector_runs = 0;  // Detector invocations: the whole frame and each tile count one each.
   int landmark_runs = 0;  // Landmark-model runs: tracked people plus newcomers tried, found or not.
   int merged = 0;         // VIDEO mode: tracks dropped this frame for converging on a lower id's body.
 };
@@ -76,8 +89,9 @@ struct PeopleTiming {
 // weighted-NMS detections (IoU 0.5), the N best, the landmark model on each ROI, those whose presence
 // fails dropped; `state` is not used.
 // VIDEO mode: each tracked person from their own previous landmarks (track_pose's step, smoothing per
-// person if on); the detector as detector_due() says (people_association.h); newcomers are detections
-// overlapping no tracked ROI (select_newcomers), up to num_poses in all; people whose presence fails are
+// person if on); the detector on the whole frame as detector_due() says (people_association.h), and on
+// zoomed tiles as search_newcomers() says (people_search.h); newcomers are detections overlapping no
+// tracked ROI (select_newcomers), up to num_poses in all; people whose presence fails are
 // dropped; tracks whose next ROIs overlap are merged (merged_tracks). num_poses 1 gives exactly
 // track_pose's poses. Throws std::invalid_argument for invalid options (validate()) or image, and
 // engine::ModelError if inference fails, as track_pose.

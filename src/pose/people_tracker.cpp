@@ -1,5 +1,6 @@
 // Several people per stream: validate() and track_people, IMAGE mode as Tasks' numPoses, VIDEO mode with
 // each person tracked from their own landmarks and the detector on a budget (people.h).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -8,6 +9,7 @@
 
 #include "pose/people.h"
 #include "pose/people_association.h"
+#include "pose/people_search.h"
 #include "pose/pose_detector.h"
 #include "pose/pose_track_step.h"
 
@@ -28,6 +30,7 @@ std::vector<vision::NormalizedRect> detect_rois(const vision::Image& image, Pose
                                                              runtimes.scratch(), options.min_detection_confidence);
   times.detector_ms = milliseconds_since(start);
   times.detector_ran = true;
+  times.detector_runs = 1;
   std::vector<vision::NormalizedRect> rois;
   rois.reserve(detections.size());
   for (const PoseDetection& detection : detections) rois.push_back(detection.roi);
@@ -67,27 +70,23 @@ void end_track(PeopleState& state, PoseState&& pose, const PeopleOptions& option
   if (options.num_poses == 1) state.lost_pose = std::move(pose);
 }
 
-// VIDEO mode, newcomers: the due detector's detections that overlap no ROI tracked this frame.
+// VIDEO mode, newcomers: the due searches' detections that overlap no ROI tracked this frame.
 std::vector<vision::NormalizedRect> newcomer_rois(const vision::Image& image, int64_t timestamp_us,
                                                   PeopleState& state, PoseRuntimes& runtimes,
                                                   const PeopleOptions& options, PeopleTiming& times) {
-  const size_t tracked = state.people.size();
-  if (!detector_due(tracked, options.num_poses, options.detector_interval_ms, state.last_detector_run_us,
-                    timestamp_us)) {
-    return {};
-  }
-  state.last_detector_run_us = timestamp_us;
-  const std::vector<vision::NormalizedRect> detections = detect_rois(image, runtimes, options.pose, times);
   std::vector<vision::NormalizedRect> tracked_rois;
   for (const PeopleState::TrackedPerson& person : state.people) {
     if (person.pose.previous_roi) tracked_rois.push_back(*person.pose.previous_roi);
   }
-  std::vector<vision::NormalizedRect> chosen;
-  for (const size_t index : select_newcomers(tracked_rois, detections, options.min_tracking_iou,
-                                             static_cast<size_t>(options.num_poses) - tracked)) {
-    chosen.push_back(detections[index]);
-  }
-  return chosen;
+  const size_t max_new = static_cast<size_t>(options.num_poses) - std::min(state.people.size(),
+                                                                          static_cast<size_t>(options.num_poses));
+  NewcomerSearchTimes search;
+  std::vector<vision::NormalizedRect> found =
+      search_newcomers(image, timestamp_us, tracked_rois, max_new, state, runtimes, options, search);
+  times.detector_ms = search.detector_ms;
+  times.detector_runs = search.detector_runs;
+  times.detector_ran = search.detector_runs > 0;
+  return found;
 }
 
 // VIDEO mode, after the landmark runs: drops tracks merged into a lower id's, from the state and the
@@ -153,6 +152,10 @@ std::optional<std::string> validate(const PeopleOptions& options) {
   if (!std::isfinite(options.detector_interval_ms) || options.detector_interval_ms < 0) {
     return "people: detector_interval_ms " + std::to_string(options.detector_interval_ms) +
            " is not a finite number >= 0";
+  }
+  if (options.newcomer_tile_runs < 0 || options.newcomer_tile_runs > kMaxNewcomerTileRuns) {
+    return "people: newcomer_tile_runs " + std::to_string(options.newcomer_tile_runs) + " is not in [0, " +
+           std::to_string(kMaxNewcomerTileRuns) + "]";
   }
   for (const auto& [name, value] : {std::pair<const char*, double>{"min_tracking_iou", options.min_tracking_iou},
                                     {"merge_iou", options.merge_iou},

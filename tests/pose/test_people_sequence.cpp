@@ -146,7 +146,7 @@ class PeopleSequence : public ::testing::TestWithParam<PoseModel> {
     reference_ = StillReference{still.people, still.width, still.height, load_affines()};
   }
 
-  SequenceRun run(double detector_interval_ms);
+  SequenceRun run(double detector_interval_ms, int newcomer_tile_runs);
   // Whether MediaPipe's IMAGE golden of `frame` holds `person` (the detector finds them on that frame).
   bool detectable(const golden::Frame& frame, const golden::Person& person) const {
     if (!image_golden_) return false;
@@ -155,7 +155,7 @@ class PeopleSequence : public ::testing::TestWithParam<PoseModel> {
       return testing::golden_distance(person, other) < kMaxMatchDistance;
     });
   }
-  void record_frame(const golden::Frame& frame, const std::vector<Person>& people, bool detector_ran,
+  void record_frame(const golden::Frame& frame, const std::vector<Person>& people, int detector_runs,
                     SequenceRun& run) const;
 
   std::string variant_;
@@ -165,12 +165,13 @@ class PeopleSequence : public ::testing::TestWithParam<PoseModel> {
   std::optional<golden::Sequence> image_golden_;  // Every frame in IMAGE mode (full only).
 };
 
-SequenceRun PeopleSequence::run(double detector_interval_ms) {
+SequenceRun PeopleSequence::run(double detector_interval_ms, int newcomer_tile_runs) {
   PeopleOptions options;
   options.pose.model = GetParam();
   options.pose.smoothing = false;  // MediaPipe does not smooth with numPoses > 1.
   options.num_poses = kNumPoses;
   options.detector_interval_ms = detector_interval_ms;
+  options.newcomer_tile_runs = newcomer_tile_runs;
   PoseRuntimes runtimes(load_pose_models(posestream::testing::models_dir(), GetParam()));
   PeopleState state;
   SequenceRun run;
@@ -180,19 +181,20 @@ SequenceRun PeopleSequence::run(double detector_interval_ms) {
     PeopleTiming timing;
     const std::vector<Person> people =
         track_people(image, frame.timestamp_ms * 1000, state, runtimes, options, &timing);
-    run.detector_runs += timing.detector_ran ? 1 : 0;
+    run.detector_runs += timing.detector_runs;
     const size_t previous = frame.index > 0 ? sequence_.frames[size_t(frame.index) - 1].people.size() : 0;
     run.their_policy_runs += previous < size_t{kNumPoses} ? 1 : 0;
-    record_frame(frame, people, timing.detector_ran, run);
+    record_frame(frame, people, timing.detector_runs, run);
   }
   return run;
 }
 
-void PeopleSequence::record_frame(const golden::Frame& frame, const std::vector<Person>& people, bool detector_ran,
+void PeopleSequence::record_frame(const golden::Frame& frame, const std::vector<Person>& people, int detector_runs,
                                   SequenceRun& run) const {
+  const bool detector_ran = detector_runs > 0;
   const auto pairs = testing::match_people(people, frame.people, kMaxMatchDistance);
   std::cout << std::fixed << std::setprecision(4) << "[people sequence] " << variant_ << " frame " << std::setw(2)
-            << frame.index << (detector_ran ? " D" : "  ") << " mediapipe " << frame.people.size() << " ours "
+            << frame.index << " D" << detector_runs << " mediapipe " << frame.people.size() << " ours "
             << people.size();
   for (size_t t = 0; t < frame.people.size(); ++t) {
     const int label = labels_[size_t(frame.index)][t];
@@ -253,7 +255,7 @@ void print_people(const std::string& variant, const SequenceRun& run) {
 
 // MediaPipe's detector policy (interval 0) with our association: everyone MediaPipe tracks, tracked.
 TEST_P(PeopleSequence, WithMediaPipesDetectorPolicyTracksEveryoneItTracks) {
-  const SequenceRun run = this->run(0);
+  const SequenceRun run = this->run(0, 0);  // The whole frame only, as MediaPipe.
   std::cout << "[people sequence] " << variant_ << " interval 0: detector runs " << run.detector_runs
             << ", MediaPipe's policy " << run.their_policy_runs << "; error to the still (px): ours median "
             << median(run.our_still_px) << " p90 " << percentile90(run.our_still_px) << ", MediaPipe's median "
@@ -274,17 +276,25 @@ TEST_P(PeopleSequence, WithMediaPipesDetectorPolicyTracksEveryoneItTracks) {
   EXPECT_LE(percentile90(run.our_still_px), kMaxStillErrorRatio * percentile90(run.their_still_px));
 }
 
-// The default interval (500 ms): the detector's runs bounded and >= 5x fewer than MediaPipe's policy; the
-// people present from the start tracked throughout. A later arrival can be found only by a run whose
-// detections hold them: MediaPipe's IMAGE golden (the same detector on the same frame) says which.
+// The defaults (a search every 500 ms: the whole frame, then 2 zoomed tiles if it finds nobody new): the
+// detector's runs bounded and >= 5x fewer than MediaPipe's policy (the issue's target: <= 12 here); the
+// people present from the start tracked throughout. A later arrival is asserted once one of our runs held
+// them on a frame where MediaPipe's IMAGE golden (the same detector, whole frame) holds them too.
+// Measured (not asserted, since it does not hold): the person MediaPipe holds from frame 17 is found
+// neither by the whole frame nor by the tiles on frames 15, 30 and 45 (10 runs), so issue 16's "every person
+// MediaPipe's VIDEO mode tracks is tracked too" is still open for them. The tiles were designed and checked
+// on non-golden photos (test_people_search.cpp), not fitted to this sequence.
 TEST_P(PeopleSequence, WithTheDetectorIntervalBoundsItsRuns) {
   const PeopleOptions defaults;
-  const SequenceRun run = this->run(defaults.detector_interval_ms);
+  const SequenceRun run = this->run(defaults.detector_interval_ms, defaults.newcomer_tile_runs);
   const double duration_ms = static_cast<double>(sequence_.frames.back().timestamp_ms);
   // Runs on frames with nobody tracked are free of the interval; nobody is tracked only before frame 0's.
-  const int bound = static_cast<int>(std::ceil(duration_ms / defaults.detector_interval_ms)) + 1;
+  // Each search is the whole frame and at most newcomer_tile_runs tiles.
+  const int bound = (static_cast<int>(std::ceil(duration_ms / defaults.detector_interval_ms)) + 1) *
+                    (1 + defaults.newcomer_tile_runs);
   std::cout << "[people sequence] " << variant_ << " interval " << defaults.detector_interval_ms
-            << " ms: detector runs " << run.detector_runs << " (bound " << bound << "), MediaPipe's policy "
+            << " ms, " << defaults.newcomer_tile_runs << " tiles per search: detector runs " << run.detector_runs
+            << " (bound " << bound << "), MediaPipe's policy "
             << run.their_policy_runs << "\n";
   print_people(variant_, run);
   EXPECT_LE(run.detector_runs, bound);
