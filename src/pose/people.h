@@ -34,7 +34,8 @@ struct PeopleOptions {
   // side, seen twice as large), the next ones in turn at each search, at most once per
   // detector_interval_ms; a person too small for the whole frame is found when their tile's turn comes
   // (640x480: 6 tiles, so with 2 every 1.5 s). Each tile is one more detector run: a search costs up to
-  // 1 + newcomer_tile_runs runs. In [0, kMaxNewcomerTileRuns]; 0: the whole frame only.
+  // 1 + newcomer_tile_runs runs. In [0, kMaxNewcomerTileRuns]; 0: the whole frame only. With
+  // detector_interval_ms 0 (MediaPipe's policy) no tiles run.
   int newcomer_tile_runs = 2;
   // VIDEO mode: a detection whose ROI overlaps a tracked person's ROI with IoU above this is that person
   // again and is dropped (MediaPipe's AssociationNormRectCalculator uses minTrackingConfidence, 0.5).

@@ -133,7 +133,9 @@ std::vector<vision::NormalizedRect> search_newcomers(const vision::Image& image,
   }
   // Tiles on the same budget as the whole frame's newcomer runs (one search per interval), counted from
   // 1 tracked so that with nobody tracked they do not run on every frame as the whole frame does.
-  if (options.num_poses == 1 || options.newcomer_tile_runs == 0 || max_new == 0 ||
+  // Interval 0 asks for MediaPipe's policy, the whole frame on every frame and nothing else.
+  if (options.num_poses == 1 || options.newcomer_tile_runs == 0 || options.detector_interval_ms == 0 ||
+      max_new == 0 ||
       !detector_due(std::max<size_t>(tracked, 1), options.num_poses, options.detector_interval_ms,
                     state.last_tile_search_us, timestamp_us)) {
     return {};

@@ -74,6 +74,34 @@ TEST(SearchTiles, TileRunsAreValidated) {
   EXPECT_EQ(validate(options), std::nullopt);
 }
 
+// Detector runs per frame on an empty (black) 640x480 view, where nobody is ever found: the whole frame
+// on every frame (nobody tracked), the tiles once per interval on top, never with interval 0 (MediaPipe's
+// policy) nor with num_poses 1 (track_pose's).
+std::vector<int> runs_on_empty_frames(int num_poses, double interval_ms) {
+  PeopleOptions options;
+  options.num_poses = num_poses;
+  options.detector_interval_ms = interval_ms;
+  PoseRuntimes runtimes(load_pose_models(posestream::testing::models_dir(), options.pose.model));
+  PeopleState state;
+  const vision::Image empty = vision::Image::allocate(640, 480);
+  std::vector<int> runs;
+  for (int f = 0; f < 17; ++f) {
+    PeopleTiming timing;
+    EXPECT_TRUE(track_people(empty, std::lround(f * 1000.0 / 30.0) * 1000, state, runtimes, options, &timing).empty());
+    EXPECT_EQ(timing.detector_ran, timing.detector_runs > 0);
+    runs.push_back(timing.detector_runs);
+  }
+  return runs;
+}
+
+TEST(PeopleSearch, CountsEveryRunAndRunsTilesOnlyOnTheirSchedule) {
+  std::vector<int> expected(17, 1);
+  expected[0] = expected[15] = 3;  // Frames 0 and 15 (500 ms): the whole frame and 2 tiles.
+  EXPECT_EQ(runs_on_empty_frames(4, 500), expected);
+  EXPECT_EQ(runs_on_empty_frames(4, 0), std::vector<int>(17, 1));
+  EXPECT_EQ(runs_on_empty_frames(1, 500), std::vector<int>(17, 1));
+}
+
 // A still moved by a smooth affine, as MediaPipe's golden sequences are made (translation, rotation,
 // scale): frame pixel p shows still pixel centre + R(angle) (p - frame centre) / scale, bilinear, black
 // outside. The motion is fixed here, not fitted to any result.
