@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "pose/people_association.h"
 #include "pose/pose_detector.h"
