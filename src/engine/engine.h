@@ -15,6 +15,9 @@
 struct pthreadpool;  // pthreadpool.h's opaque pool (pthreadpool_t points to one).
 
 namespace posestream::engine {
+namespace xnn {
+class WeightsCaches;  // weights_cache.h: packed weights shared by a Model's runtimes.
+}
 
 // Every load-time failure: a truncated, corrupt, wrong-type or unsupported file. The message names the
 // file and the op or tensor at fault, e.g.
@@ -42,9 +45,14 @@ class Model {
 
   explicit Model(Graph graph);  // Prefer load()/from_graph(); validates shapes, throws ModelError.
 
+  // XNNPACK's packed weights, shared by every runtime of this model that computes the same outputs at the
+  // same precision: N workers hold one packed copy, not N. Thread-safe; the graph itself never changes.
+  xnn::WeightsCaches& weights_caches() const { return *weights_caches_; }
+
  private:
   Graph graph_;
   int64_t macs_ = 0;
+  std::shared_ptr<xnn::WeightsCaches> weights_caches_;
 };
 
 // Inference threads that any number of runtimes, invoked from any threads, may share. pthreadpool
@@ -70,12 +78,27 @@ class ThreadPool {
   size_t size_ = 0;
 };
 
+// Arithmetic of the convolutions. kInt8 is dynamic-range quantization: each CONV_2D's filter is quantized
+// to int8 per output channel at runtime creation, its input to int8 per image as the runtime runs (no
+// calibration), and it accumulates in int32 on XNNPACK's VNNI kernels; its output, the depthwise
+// convolutions and every other op stay float32.
+enum class Precision { kFloat32, kInt8 };
+const char* precision_name(Precision precision);  // "f32", "int8"
+
 struct RuntimeOptions {
   int threads = 1;  // Threads of this runtime's own pool; 1 runs on the calling thread only.
   // Model outputs to compute, by tensor name; empty computes all. Ops that feed none of them are skipped.
   std::vector<std::string> outputs;
   // Run on this pool, shared with other runtimes, instead of an own one (then `threads` must stay 1).
   std::shared_ptr<ThreadPool> pool;
+  Precision precision = Precision::kFloat32;
+  bool profile = false;  // Time every XNNPACK operator of each invoke (see Runtime::operator_times).
+};
+
+// One XNNPACK operator's time in the last invoke of a profiling runtime.
+struct OperatorTime {
+  std::string name;  // XNNPACK's operator name, e.g. "Convolution (NHWC, F32) IGEMM".
+  double microseconds = 0;
 };
 
 // One XNNPACK runtime over a shared Model: owns the packed weights and activation buffers.
@@ -102,6 +125,8 @@ class Runtime {
   int64_t macs() const;
 
   void invoke();  // Throws ModelError if XNNPACK fails.
+  // Each operator's time in the last invoke, in execution order; needs RuntimeOptions::profile.
+  std::vector<OperatorTime> operator_times() const;  // Throws ModelError.
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "engine/graph_analysis.h"
 #include "engine/model_checks.h"
+#include "engine/weights_cache.h"
 
 namespace posestream::engine {
 namespace {
@@ -127,7 +128,8 @@ void check_concatenation_placement(const Graph& graph) {
 
 }  // namespace
 
-Model::Model(Graph graph) : graph_(std::move(graph)) {
+Model::Model(Graph graph)
+    : graph_(std::move(graph)), weights_caches_(std::make_shared<xnn::WeightsCaches>()) {
   check_order(graph_);  // Also checks every index, which check_tensors relies on.
   check_tensors(graph_);
   for (const Operation& operation : graph_.operations) {

@@ -2,6 +2,7 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "engine/graph_analysis.h"
+#include "engine/weights_cache.h"
 #include "engine/xnn_concatenation.h"
 #include "engine/xnn_ops.h"
 
@@ -76,6 +78,13 @@ int64_t element_count(const Graph& graph, int32_t tensor) {
   return graph.tensors[static_cast<size_t>(tensor)].element_count();
 }
 
+// Runtimes with equal keys build equal subgraphs, so they pack the same weights and may share a cache.
+std::string subgraph_key(const Graph& graph, const std::vector<int32_t>& outputs, Precision precision) {
+  std::string key = precision_name(precision);
+  for (int32_t output : outputs) key += "," + graph.tensors[static_cast<size_t>(output)].name;
+  return key;
+}
+
 }  // namespace
 
 struct Runtime::Impl {
@@ -92,8 +101,11 @@ struct Runtime::Impl {
   std::vector<xnn_external_value> input_values;  // Graph inputs the subgraph reads.
   xnn::OwnedBuffers constants;                   // Must outlive `runtime`.
   std::shared_ptr<ThreadPool> pool;              // Own or shared; null: the invoking thread. Outlives `runtime`.
+  std::shared_ptr<xnn::SharedWeights> weights;   // This runtime's packed weights live here. Outlives `runtime`.
   XnnRuntime runtime;                            // Declared last: destroyed first.
   int64_t macs = 0;
+  Precision precision = Precision::kFloat32;
+  bool profile = false;
 
   const Graph& graph() const { return model->graph(); }
   float* new_buffer(int32_t tensor) {
@@ -179,7 +191,7 @@ Subgraph Runtime::Impl::build_subgraph(size_t& node_count) {
   std::unordered_map<int32_t, xnn::Boundary> boundaries;
   for (int32_t input : graph().inputs) boundaries[input] = xnn::Boundary::kExternalInput;
   for (const auto& [tensor, buffer] : external_outputs) boundaries[tensor] = xnn::Boundary::kExternalOutput;
-  xnn::SubgraphBuilder builder(graph(), subgraph.get(), std::move(boundaries), constants);
+  xnn::SubgraphBuilder builder(graph(), subgraph.get(), std::move(boundaries), constants, precision);
   node_count = 0;
   for (size_t i = 0; i < graph().operations.size(); ++i) {
     const Operation& operation = graph().operations[i];
@@ -201,18 +213,27 @@ void Runtime::Impl::create_runtime() {
   if (node_count == 0) return;  // Nothing for XNNPACK to do: only concatenations of inputs/constants.
   // The pool's threads sleep after each invoke's last operator instead of spinning for the next: between
   // invokes the invoking thread crops and decodes, and a spinning pool thread would take its core.
-  const uint32_t flags = pool ? XNN_FLAG_YIELD_WORKERS : 0;
+  uint32_t flags = pool ? XNN_FLAG_YIELD_WORKERS : 0;
+  if (profile) flags |= XNN_FLAG_BASIC_PROFILING;
+  try {
+    weights = model->weights_caches().get(subgraph_key(graph(), outputs, precision));
+  } catch (const std::exception& error) {
+    throw ModelError(graph().name + ": " + error.what());
+  }
   xnn_runtime_t raw = nullptr;
-  xnn_status status = xnn_create_runtime_v2(subgraph.get(), pool ? pool->native() : nullptr, flags, &raw);
+  xnn_status status = weights->create_runtime(subgraph.get(), pool ? pool->native() : nullptr, flags, &raw);
   if (status != xnn_status_success)
-    throw ModelError(graph().name + ": xnn_create_runtime_v2 failed with " + xnn::describe(status));
+    throw ModelError(graph().name + ": xnn_create_runtime_v4 failed with " + xnn::describe(status));
   runtime.reset(raw);
+  status = xnn_reshape_runtime(runtime.get());
+  if (status != xnn_status_success)
+    throw ModelError(graph().name + ": xnn_reshape_runtime failed with " + xnn::describe(status));
   std::vector<xnn_external_value> values = input_values;
   for (const auto& [tensor, buffer] : external_outputs) values.push_back({static_cast<uint32_t>(tensor), buffer});
-  // Buffers never move after this point, so one setup serves every invoke.
-  status = xnn_setup_runtime(runtime.get(), values.size(), values.data());
+  // Shapes are static and buffers never move after this point, so one reshape and setup serve every invoke.
+  status = xnn_setup_runtime_v2(runtime.get(), values.size(), values.data());
   if (status != xnn_status_success)
-    throw ModelError(graph().name + ": xnn_setup_runtime failed with " + xnn::describe(status));
+    throw ModelError(graph().name + ": xnn_setup_runtime_v2 failed with " + xnn::describe(status));
 }
 
 Runtime::Runtime(std::shared_ptr<const Model> model, RuntimeOptions options) : impl_(std::make_unique<Impl>()) {
@@ -228,6 +249,8 @@ Runtime::Runtime(std::shared_ptr<const Model> model, RuntimeOptions options) : i
   Impl& impl = *impl_;
   impl.pool = options.threads > 1 ? own_pool(*model, options.threads) : std::move(options.pool);
   impl.model = std::move(model);
+  impl.precision = options.precision;
+  impl.profile = options.profile;
   impl.outputs = resolve_outputs(impl.graph(), options.outputs);
   impl.needed = needed_operations(impl.graph(), impl.outputs);
   for (size_t i = 0; i < impl.needed.size(); ++i) {
@@ -255,6 +278,36 @@ void Runtime::invoke() {
     xnn::run_concatenation(impl.copies[i], impl.copy_sources[i], impl.copy_destinations[i]);
   }
 }
+
+std::vector<OperatorTime> Runtime::operator_times() const {
+  const Impl& impl = *impl_;
+  if (!impl.profile) throw ModelError(impl.graph().name + ": operator times need a runtime created with profile");
+  if (!impl.runtime) return {};
+  auto query = [&](xnn_profile_info what, std::vector<char>& bytes) {
+    size_t size = 0;
+    xnn_status status = xnn_get_runtime_profiling_info(impl.runtime.get(), what, 0, nullptr, &size);
+    if (status != xnn_status_success && status != xnn_status_out_of_memory)
+      throw ModelError(impl.graph().name + ": xnn_get_runtime_profiling_info failed with " + xnn::describe(status));
+    bytes.resize(size);
+    status = xnn_get_runtime_profiling_info(impl.runtime.get(), what, bytes.size(), bytes.data(), &size);
+    if (status != xnn_status_success)
+      throw ModelError(impl.graph().name + ": xnn_get_runtime_profiling_info failed with " + xnn::describe(status));
+  };
+  std::vector<char> names, timings;
+  query(xnn_profile_info_operator_name, names);
+  query(xnn_profile_info_operator_timing, timings);
+  std::vector<OperatorTime> times(timings.size() / sizeof(uint64_t));
+  const char* name = names.data();  // NUL-separated, one per operator.
+  for (size_t i = 0; i < times.size(); ++i) {
+    uint64_t microseconds = 0;  // XNNPACK's unit on Linux.
+    std::memcpy(&microseconds, timings.data() + i * sizeof(uint64_t), sizeof(uint64_t));
+    times[i] = {std::string(name), static_cast<double>(microseconds)};
+    name += times[i].name.size() + 1;
+  }
+  return times;
+}
+
+const char* precision_name(Precision precision) { return precision == Precision::kInt8 ? "int8" : "f32"; }
 
 const Model& Runtime::model() const { return *impl_->model; }
 int64_t Runtime::macs() const { return impl_->macs; }

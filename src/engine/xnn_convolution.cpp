@@ -1,4 +1,4 @@
-// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED as XNNPACK nodes (explicit padding, fused clamp).
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED as XNNPACK nodes (explicit padding, fused clamp, int8 CONV_2D).
 #include <algorithm>
 #include <vector>
 
@@ -7,10 +7,10 @@
 namespace posestream::engine::xnn {
 namespace {
 
-// The bias value of a conv-like op: the file's, or zeros (XNNPACK 2022's convolutions want one).
-uint32_t bias_value(SubgraphBuilder& builder, const Operation& operation, size_t channels) {
+// The bias value of a conv-like op: the file's, or none.
+uint32_t bias_value(SubgraphBuilder& builder, const Operation& operation) {
   if (operation.inputs.size() > 2 && operation.inputs[2] >= 0) return builder.weight(operation.inputs[2]);
-  return builder.owned_constant(std::vector<float>(channels, 0.0f), {channels});
+  return XNN_INVALID_VALUE_ID;
 }
 
 struct Window2D {
@@ -34,6 +34,32 @@ Window2D window(const SubgraphBuilder& builder, const Operation& operation, int3
   return result;
 }
 
+
+// A 1x1 CONV_2D with stride 1 and no padding is a matrix product over pixels. In int8 it becomes a fully
+// connected node whose input is quantized per pixel, not per image: a pixel's channels share a scale, so
+// one bright region does not coarsen the rest of the image (per-image scales moved pose landmarks by up
+// to 0.05 of the image on the golden photos; docs/PERFORMANCE.md, "int8").
+bool is_pointwise(const std::vector<int32_t>& filter, const OpOptions& options, const Window2D& w, size_t groups) {
+  return filter[1] == 1 && filter[2] == 1 && options.stride_height == 1 && options.stride_width == 1 &&
+         options.dilation_height == 1 && options.dilation_width == 1 && groups == 1 && w.vertical.before == 0 &&
+         w.vertical.after == 0 && w.horizontal.before == 0 && w.horizontal.after == 0;
+}
+
+void define_int8_pointwise(SubgraphBuilder& builder, const Operation& operation) {
+  const std::vector<size_t> input_shape = dims_of(builder.tensor(operation.inputs[0]).shape);
+  const auto& filter = builder.tensor(operation.inputs[1]).shape;
+  const auto [output_min, output_max] = activation_range(operation.options.activation);
+  const uint32_t input = builder.dynamically_quantized(builder.value(operation.inputs[0]), input_shape,
+                                                       /*quantized_dims=*/1, operation);
+  const std::vector<size_t> matrix = {static_cast<size_t>(filter[0]), static_cast<size_t>(filter[3])};
+  const uint32_t weights = builder.int8_filter(operation.inputs[1], matrix, operation);
+  const uint32_t bias = bias_value(builder, operation);
+  const uint32_t output = builder.value(operation.outputs[0]);
+  builder.check(
+      xnn_define_fully_connected(builder.subgraph(), output_min, output_max, input, weights, bias, output, 0),
+      operation, "xnn_define_fully_connected (int8 1x1 convolution)");
+}
+
 }  // namespace
 
 void define_conv_2d(SubgraphBuilder& builder, const Operation& operation) {
@@ -43,11 +69,17 @@ void define_conv_2d(SubgraphBuilder& builder, const Operation& operation) {
   const size_t group_input_channels = static_cast<size_t>(filter[3]);
   const size_t groups = input_channels / group_input_channels;
   const Window2D w = window(builder, operation, filter[1], filter[2]);
-  const auto [output_min, output_max] = activation_range(operation.options.activation);
   const OpOptions& options = operation.options;
+  // Dynamic-range int8 (engine.h, Precision) for 1x1 convolutions, the bulk of these models' work;
+  // wider kernels (the first layer's 3x3 on the image) stay float32.
+  if (builder.precision() == Precision::kInt8 && is_pointwise(filter, options, w, groups)) {
+    define_int8_pointwise(builder, operation);
+    return;
+  }
+  const auto [output_min, output_max] = activation_range(operation.options.activation);
   const uint32_t input = builder.value(operation.inputs[0]);
   const uint32_t weights = builder.weight(operation.inputs[1]);
-  const uint32_t bias = bias_value(builder, operation, output_channels);
+  const uint32_t bias = bias_value(builder, operation);
   const uint32_t output = builder.value(operation.outputs[0]);
   builder.check(xnn_define_convolution_2d(
                     builder.subgraph(), w.vertical.before, w.horizontal.after, w.vertical.after, w.horizontal.before,
@@ -69,7 +101,7 @@ void define_depthwise_conv_2d(SubgraphBuilder& builder, const Operation& operati
   const OpOptions& options = operation.options;
   const uint32_t input = builder.value(operation.inputs[0]);
   const uint32_t weights = builder.weight(operation.inputs[1]);
-  const uint32_t bias = bias_value(builder, operation, output_channels);
+  const uint32_t bias = bias_value(builder, operation);
   const uint32_t output = builder.value(operation.outputs[0]);
   builder.check(xnn_define_depthwise_convolution_2d(
                     builder.subgraph(), w.vertical.before, w.horizontal.after, w.vertical.after, w.horizontal.before,

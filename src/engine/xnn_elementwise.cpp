@@ -10,14 +10,16 @@ void define_add(SubgraphBuilder& builder, const Operation& operation) {
   const uint32_t first = builder.value(operation.inputs[0]);
   const uint32_t second = builder.value(operation.inputs[1]);
   const uint32_t output = builder.value(operation.outputs[0]);
-  builder.check(xnn_define_add2(builder.subgraph(), output_min, output_max, first, second, output, 0), operation,
-                "xnn_define_add2");
+  const xnn_binary_params params = {output_min, output_max};
+  builder.check(xnn_define_binary(builder.subgraph(), xnn_binary_add, &params, first, second, output, 0), operation,
+                "xnn_define_binary (add)");
 }
 
 void define_logistic(SubgraphBuilder& builder, const Operation& operation) {
   const uint32_t input = builder.value(operation.inputs[0]);
   const uint32_t output = builder.value(operation.outputs[0]);
-  builder.check(xnn_define_sigmoid(builder.subgraph(), input, output, 0), operation, "xnn_define_sigmoid");
+  builder.check(xnn_define_unary(builder.subgraph(), xnn_unary_sigmoid, nullptr, input, output, 0), operation,
+                "xnn_define_unary (sigmoid)");
 }
 
 // The file's alpha is [1,1,C] (or a single value); XNNPACK wants a per-channel [C] slope, which is the
@@ -31,7 +33,8 @@ void define_prelu(SubgraphBuilder& builder, const Operation& operation) {
                              ? builder.weight_with_shape(operation.inputs[1], {channels})
                              : builder.owned_constant(std::vector<float>(channels, alpha.data.at(0)), {channels});
   const uint32_t output = builder.value(operation.outputs[0]);
-  builder.check(xnn_define_prelu(builder.subgraph(), input, slope, output, 0), operation, "xnn_define_prelu");
+  builder.check(xnn_define_binary(builder.subgraph(), xnn_binary_prelu, nullptr, input, slope, output, 0), operation,
+                "xnn_define_binary (prelu)");
 }
 
 }  // namespace posestream::engine::xnn

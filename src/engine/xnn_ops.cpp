@@ -19,6 +19,8 @@ const char* status_name(xnn_status status) {
     case xnn_status_unsupported_parameter: return "unsupported_parameter";
     case xnn_status_unsupported_hardware: return "unsupported_hardware";
     case xnn_status_out_of_memory: return "out_of_memory";
+    case xnn_status_reallocation_required: return "reallocation_required";
+    case xnn_status_deprecated: return "deprecated";
   }
   return "unknown";
 }
@@ -75,8 +77,9 @@ std::vector<size_t> dims_of(const std::vector<int32_t>& shape) {
 }
 
 SubgraphBuilder::SubgraphBuilder(const Graph& graph, xnn_subgraph_t subgraph,
-                                 std::unordered_map<int32_t, Boundary> boundaries, OwnedBuffers& owned)
-    : graph_(graph), subgraph_(subgraph), boundaries_(std::move(boundaries)), owned_(owned) {}
+                                 std::unordered_map<int32_t, Boundary> boundaries, OwnedBuffers& owned,
+                                 Precision precision)
+    : graph_(graph), subgraph_(subgraph), boundaries_(std::move(boundaries)), owned_(owned), precision_(precision) {}
 
 uint32_t SubgraphBuilder::value(int32_t tensor_index) {
   if (auto found = activation_values_.find(tensor_index); found != activation_values_.end()) return found->second;
@@ -85,8 +88,8 @@ uint32_t SubgraphBuilder::value(int32_t tensor_index) {
   if (source.is_constant()) {
     std::vector<float> padded(source.data.size() + kExtraFloats, 0.0f);
     std::copy(source.data.begin(), source.data.end(), padded.begin());
-    owned_.push_back(std::move(padded));
-    data = owned_.back().data();
+    owned_.floats.push_back(std::move(padded));
+    data = owned_.floats.back().data();
   }
   const auto boundary = boundaries_.find(tensor_index);
   const uint32_t flags = boundary == boundaries_.end() ? 0 : static_cast<uint32_t>(boundary->second);
@@ -113,8 +116,8 @@ uint32_t SubgraphBuilder::weight_with_shape(int32_t tensor_index, const std::vec
 
 uint32_t SubgraphBuilder::owned_constant(std::vector<float> data, const std::vector<size_t>& shape) {
   data.resize(data.size() + kExtraFloats, 0.0f);
-  owned_.push_back(std::move(data));
-  return define(-1, shape, owned_.back().data(), 0);
+  owned_.floats.push_back(std::move(data));
+  return define(-1, shape, owned_.floats.back().data(), 0);
 }
 
 uint32_t SubgraphBuilder::internal_value(const std::vector<size_t>& shape) { return define(-1, shape, nullptr, 0); }

@@ -10,15 +10,19 @@
 #include <utility>
 #include <vector>
 
+#include "engine/engine.h"
 #include "engine/graph.h"
 
 namespace posestream::engine::xnn {
 
 // Buffers the subgraph points at that are not the Model's own constants: padded copies of constants
-// used as activations, zero biases, expanded PReLU slopes. XNNPACK keeps the pointers, so whoever owns
-// this must keep it alive (and unmoved element-wise: each inner vector keeps its heap block) for as
-// long as the xnn_runtime_t created from the subgraph.
-using OwnedBuffers = std::vector<std::vector<float>>;
+// used as activations, expanded PReLU slopes, int8 filters and their scales. XNNPACK keeps the pointers,
+// so whoever owns this must keep it alive (and unmoved element-wise: each inner vector keeps its heap
+// block) for as long as the xnn_runtime_t created from the subgraph.
+struct OwnedBuffers {
+  std::vector<std::vector<float>> floats;
+  std::vector<std::vector<int8_t>> int8s;
+};
 
 // Role of a graph tensor at the subgraph's boundary.
 enum class Boundary : uint32_t {
@@ -34,7 +38,7 @@ class SubgraphBuilder {
   // `graph` must outlive the builder and every runtime created from the subgraph (constants are
   // referenced, not copied). `boundaries` maps tensor index -> role; absent means internal.
   SubgraphBuilder(const Graph& graph, xnn_subgraph_t subgraph, std::unordered_map<int32_t, Boundary> boundaries,
-                  OwnedBuffers& owned);
+                  OwnedBuffers& owned, Precision precision);
 
   // The value of an activation input or output. A constant read as an activation gets a padded copy:
   // XNNPACK's kernels may read XNN_EXTRA_BYTES past the end of their inputs.
@@ -47,12 +51,20 @@ class SubgraphBuilder {
   uint32_t owned_constant(std::vector<float> data, const std::vector<size_t>& shape);
   // A fresh internal value (intermediate of a multi-node op).
   uint32_t internal_value(const std::vector<size_t>& shape);
+  // A CONV_2D filter [O, KH, KW, I] quantized to int8 per output channel (xnn_quantization.cpp), as a
+  // value of shape `dims` (the file's, or [O, I] for a 1x1 filter used by a fully connected node).
+  uint32_t int8_filter(int32_t tensor_index, const std::vector<size_t>& dims, const Operation& operation);
+  // `input` (float32) converted to int8 as the runtime runs, with a scale and zero point for each slice
+  // of its last `quantized_dims` dimensions (3 of [N, H, W, C]: per image; 1: per pixel).
+  uint32_t dynamically_quantized(uint32_t input, const std::vector<size_t>& shape, size_t quantized_dims,
+                                 const Operation& operation);
 
   // Whether the tensor became an activation value (a graph input nobody reads never does).
   bool has_value(int32_t tensor_index) const { return activation_values_.contains(tensor_index); }
   const Graph& graph() const { return graph_; }
   const Tensor& tensor(int32_t index) const { return graph_.tensors.at(static_cast<size_t>(index)); }
   xnn_subgraph_t subgraph() const { return subgraph_; }
+  Precision precision() const { return precision_; }
 
   // Throws ModelError "<model>: op <index> <TYPE>: <what> failed with xnn_status <code> (<name>)"
   // when `status` is not success. Debian's XNNPACK logs nothing, so this is the only diagnostic.
@@ -65,6 +77,7 @@ class SubgraphBuilder {
   xnn_subgraph_t subgraph_;
   std::unordered_map<int32_t, Boundary> boundaries_;
   OwnedBuffers& owned_;
+  Precision precision_;
   std::unordered_map<int32_t, uint32_t> activation_values_;  // tensor index -> value id
   std::unordered_map<int32_t, uint32_t> weight_values_;      // tensor index -> value id
 };

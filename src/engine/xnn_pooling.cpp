@@ -1,4 +1,4 @@
-// MAX_POOL_2D and MEAN (over height and width only, as global average pooling) as XNNPACK nodes.
+// MAX_POOL_2D and MEAN (over height and width only) as XNNPACK nodes.
 #include <vector>
 
 #include "engine/xnn_ops.h"
@@ -25,27 +25,16 @@ void define_max_pool_2d(SubgraphBuilder& builder, const Operation& operation) {
                 operation, "xnn_define_max_pooling_2d");
 }
 
-// MEAN over axes {1, 2} of [N,H,W,C] is global average pooling to [N,1,1,C]; without keep_dims a static
-// reshape then gives the file's [N,C]. Model rejects every other MEAN at load.
+// MEAN over axes {1, 2} of [N,H,W,C]: keep_dims gives [N,1,1,C], else the file's [N,C]. Model rejects
+// every other MEAN at load.
 void define_mean(SubgraphBuilder& builder, const Operation& operation) {
-  const auto& input_shape = builder.tensor(operation.inputs[0]).shape;
   const auto& output_shape = builder.tensor(operation.outputs[0]).shape;
-  constexpr float kInfinity = std::numeric_limits<float>::infinity();
+  const size_t axes[] = {1, 2};
+  const uint32_t flags = output_shape.size() == 4 ? XNN_FLAG_KEEP_DIMS : 0;
   const uint32_t input = builder.value(operation.inputs[0]);
   const uint32_t output = builder.value(operation.outputs[0]);
-  if (output_shape.size() == 4) {
-    builder.check(xnn_define_global_average_pooling_2d(builder.subgraph(), -kInfinity, kInfinity, input, output, 0),
-                  operation, "xnn_define_global_average_pooling_2d");
-    return;
-  }
-  const std::vector<size_t> pooled_shape = {static_cast<size_t>(input_shape[0]), 1, 1,
-                                            static_cast<size_t>(input_shape[3])};
-  const uint32_t pooled = builder.internal_value(pooled_shape);
-  builder.check(xnn_define_global_average_pooling_2d(builder.subgraph(), -kInfinity, kInfinity, input, pooled, 0),
-                operation, "xnn_define_global_average_pooling_2d");
-  const std::vector<size_t> new_shape = dims_of(output_shape);
-  builder.check(xnn_define_static_reshape(builder.subgraph(), new_shape.size(), new_shape.data(), pooled, output, 0),
-                operation, "xnn_define_static_reshape");
+  builder.check(xnn_define_static_reduce(builder.subgraph(), xnn_reduce_mean, 2, axes, input, output, flags),
+                operation, "xnn_define_static_reduce (mean)");
 }
 
 }  // namespace posestream::engine::xnn
