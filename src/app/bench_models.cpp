@@ -1,4 +1,4 @@
-// `posestream bench models`: per model, load and runtime-creation times, invoke median/p90, MACs, GFLOP/s.
+// `posestream bench models`: per model and precision, load and runtime-creation times, invoke median/p90, MACs.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "app/bench_models.h"
 #include "app/commands.h"
+#include "app/precision_flag.h"
 #include "engine/engine.h"
 
 namespace posestream::app {
@@ -24,24 +26,10 @@ const char* const kModels[] = {"pose_detection",      "pose_landmark_lite",  "po
                                "pose_landmark_heavy", "palm_detection_lite", "palm_detection_full",
                                "hand_landmark_lite",  "hand_landmark_full"};
 
-struct Options {
-  int threads = 1;
-  int runs = 100;
-  int warmup = 10;
-  bool json = false;
-  std::string models_dir;
-  std::optional<double> load_average;  // Measured, not a flag.
-};
-
-struct Row {
-  std::string name;
-  std::optional<double> load_ms;  // Absent for rows that reuse another row's loaded model.
-  double create_ms = 0;
-  double median_ms = 0;
-  double p90_ms = 0;
-  int64_t macs = 0;
-  double gflops() const { return median_ms > 0 ? 2.0 * static_cast<double>(macs) / (median_ms * 1e6) : 0; }
-};
+using bench_models::OperatorKind;
+using bench_models::Options;
+using bench_models::Row;
+using bench_models::Timing;
 
 // The 1-minute load average before measuring: timings on a busy machine are not comparable.
 std::optional<double> load_average() {
@@ -69,25 +57,59 @@ void fill_inputs(engine::Runtime& runtime) {
   }
 }
 
+// Per operator (by position), the median over invokes; then summed by operator name, slowest first.
+std::vector<OperatorKind> operator_kinds(const std::vector<std::vector<engine::OperatorTime>>& invokes) {
+  std::vector<OperatorKind> kinds;
+  if (invokes.empty()) return kinds;
+  for (size_t op = 0; op < invokes.front().size(); ++op) {
+    std::vector<double> times;
+    for (const auto& invoke : invokes) times.push_back(invoke.at(op).microseconds / 1000.0);
+    std::sort(times.begin(), times.end());
+    const std::string& name = invokes.front()[op].name;
+    auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const OperatorKind& k) { return k.name == name; });
+    if (kind == kinds.end()) kind = kinds.insert(kinds.end(), OperatorKind{.name = name});
+    ++kind->count;
+    kind->milliseconds += percentile(times, 0.5);
+  }
+  std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) { return a.milliseconds > b.milliseconds; });
+  return kinds;
+}
+
+// One runtime per precision, invoked in turn (the first of each round rotating), so every precision sees
+// the same machine: their ratio holds even while the machine's speed drifts.
 Row measure(const std::shared_ptr<const engine::Model>& model, const std::string& row_name,
             const std::vector<std::string>& outputs, const Options& options) {
   Row row{.name = row_name};
-  const Clock::time_point create_start = Clock::now();
-  engine::Runtime runtime(model, {.threads = options.threads, .outputs = outputs});
-  row.create_ms = milliseconds_since(create_start);
-  row.macs = runtime.macs();
-  fill_inputs(runtime);
-  for (int i = 0; i < options.warmup; ++i) runtime.invoke();
-  std::vector<double> times;
-  times.reserve(static_cast<size_t>(options.runs));
-  for (int i = 0; i < options.runs; ++i) {
-    const Clock::time_point start = Clock::now();
-    runtime.invoke();
-    times.push_back(milliseconds_since(start));
+  std::vector<engine::Runtime> runtimes;
+  for (const engine::Precision precision : options.precisions) {
+    const Clock::time_point create_start = Clock::now();
+    runtimes.emplace_back(model, engine::RuntimeOptions{.threads = options.threads,
+                                                        .outputs = outputs,
+                                                        .precision = precision,
+                                                        .profile = options.profile});
+    row.timings.push_back({.precision = precision, .create_ms = milliseconds_since(create_start)});
+    row.macs = runtimes.back().macs();
+    fill_inputs(runtimes.back());
+    for (int i = 0; i < options.warmup; ++i) runtimes.back().invoke();
   }
-  std::sort(times.begin(), times.end());
-  row.median_ms = percentile(times, 0.5);
-  row.p90_ms = percentile(times, 0.9);
+  const size_t count = runtimes.size();
+  std::vector<std::vector<double>> times(count);
+  std::vector<std::vector<std::vector<engine::OperatorTime>>> profiles(count);
+  for (int run = 0; run < options.runs; ++run) {
+    for (size_t turn = 0; turn < count; ++turn) {
+      const size_t k = (turn + static_cast<size_t>(run)) % count;
+      const Clock::time_point start = Clock::now();
+      runtimes[k].invoke();
+      times[k].push_back(milliseconds_since(start));
+      if (options.profile) profiles[k].push_back(runtimes[k].operator_times());
+    }
+  }
+  for (size_t k = 0; k < count; ++k) {
+    std::sort(times[k].begin(), times[k].end());
+    row.timings[k].median_ms = percentile(times[k], 0.5);
+    row.timings[k].p90_ms = percentile(times[k], 0.9);
+    row.timings[k].operators = operator_kinds(profiles[k]);
+  }
   return row;
 }
 
@@ -117,40 +139,6 @@ std::vector<Row> measure_all(const Options& options) {
   return rows;
 }
 
-void print_table(const std::vector<Row>& rows, const Options& options) {
-  std::printf("threads %d, %d runs after %d warm-up", options.threads, options.runs, options.warmup);
-  if (options.load_average) std::printf(", load average %.2f before the run", *options.load_average);
-  std::printf("\n");
-  std::printf("%-40s %9s %10s %11s %9s %9s %8s\n", "model", "load ms", "create ms", "median ms", "p90 ms", "GMAC",
-              "GFLOP/s");
-  for (const Row& row : rows) {
-    char load[32] = "-";
-    if (row.load_ms) std::snprintf(load, sizeof load, "%.1f", *row.load_ms);
-    std::printf("%-40s %9s %10.1f %11.2f %9.2f %9.3f %8.1f\n", row.name.c_str(), load, row.create_ms, row.median_ms,
-                row.p90_ms, static_cast<double>(row.macs) / 1e9, row.gflops());
-  }
-}
-
-void print_json(const std::vector<Row>& rows, const Options& options) {
-  nlohmann::json models = nlohmann::json::array();
-  for (const Row& row : rows) {
-    models.push_back({{"name", row.name},
-                      {"load_ms", row.load_ms ? nlohmann::json(*row.load_ms) : nlohmann::json(nullptr)},
-                      {"create_ms", row.create_ms},
-                      {"invoke_median_ms", row.median_ms},
-                      {"invoke_p90_ms", row.p90_ms},
-                      {"macs", row.macs},
-                      {"gflops", row.gflops()}});
-  }
-  const nlohmann::json report = {
-      {"threads", options.threads},
-      {"runs", options.runs},
-      {"warmup", options.warmup},
-      {"load_average", options.load_average ? nlohmann::json(*options.load_average) : nlohmann::json(nullptr)},
-      {"models", models}};
-  std::cout << report.dump(2) << '\n';
-}
-
 }  // namespace
 
 void add_bench_models(CLI::App& bench) {
@@ -166,14 +154,19 @@ void add_bench_models(CLI::App& bench) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   command.add_flag("--json", options->json, "Print JSON instead of a table");
+  command.add_option("--precision", options->precisions,
+                     "Precisions to time, alternating invoke by invoke: f32, int8 (several: --precision f32 int8)")
+      ->transform(CLI::CheckedTransformer(precision_names()))
+      ->capture_default_str();
+  command.add_flag("--profile", options->profile, "Per XNNPACK operator kind, its time in the median invoke");
   add_models_flag(command, options->models_dir);
   command.callback([options] {
     options->load_average = load_average();
     const std::vector<Row> rows = measure_all(*options);
     if (options->json) {
-      print_json(rows, *options);
+      bench_models::print_json(rows, *options);
     } else {
-      print_table(rows, *options);
+      bench_models::print_table(rows, *options);
     }
   });
 }

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/bench_pipeline.h"
 #include "app/pipeline_flags.h"
+#include "app/precision_flag.h"
 #include "engine/engine.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
@@ -42,6 +44,8 @@ struct BenchOptions {
   bool json = false;
   std::string image;
   std::string models_dir;
+  std::vector<engine::Precision> precisions = {engine::Precision::kFloat32};
+  int rounds = 3;  // With several precisions: whole measurements, alternating precision.
 };
 
 // Standalone invoke medians of the four models, on runtimes like the pipeline's (the same threads, the
@@ -254,14 +258,14 @@ nlohmann::ordered_json mode_json(const std::vector<Sample>& samples, const Invok
   return report;
 }
 
-nlohmann::ordered_json measure(const BenchOptions& options) {
+nlohmann::ordered_json measure(const BenchOptions& options, engine::Precision precision) {
   const std::filesystem::path models_dir = resolve_models_dir(options.models_dir);
   const std::filesystem::path image =
       options.image.empty() ? default_image(models_dir) : std::filesystem::path(options.image);
   const std::vector<std::uint8_t> bytes = read_input_file(image);
   const vision::HeaderResult header = vision::read_image_header(bytes);
   if (!header.ok()) throw std::runtime_error("bench pipeline: " + image.string() + ": " + header.error);
-  const auto library = std::make_shared<stream::ModelLibrary>(models_dir);
+  const auto library = std::make_shared<stream::ModelLibrary>(models_dir, precision);
   // One pool for every runtime, as the server's lone worker has (nullptr: the calling thread only).
   const std::shared_ptr<engine::ThreadPool> pool =
       options.threads > 1 ? std::make_shared<engine::ThreadPool>(static_cast<std::size_t>(options.threads)) : nullptr;
@@ -276,6 +280,7 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
   return {{"image", {{"path", image.string()}, {"width", header.header.width}, {"height", header.header.height}}},
           {"pose", "full"},
           {"hands", "full"},
+          {"precision", engine::precision_name(precision)},
           {"threads", options.threads},
           {"concurrent", options.concurrent},
           {"runs", options.runs},
@@ -286,52 +291,23 @@ nlohmann::ordered_json measure(const BenchOptions& options) {
           {"modes", {{"tracking", mode_json(tracking, invoke)}, {"static", mode_json(still, invoke)}}}};
 }
 
-double number_or_zero(const nlohmann::ordered_json& value) { return value.is_number() ? value.get<double>() : 0.0; }
-
-// One table row per key: the tracking value, then the static one.
-void print_row(const char* label, const nlohmann::ordered_json& tracking, const nlohmann::ordered_json& still,
-               const char* format = "%-32s %10.2f %10.2f\n") {
-  std::printf(format, label, number_or_zero(tracking), number_or_zero(still));
-}
-
-void print_table(const nlohmann::ordered_json& report) {
-  const auto& image = report["image"];
-  std::printf("%s (%dx%d), pose full + hands full, %d inference thread(s)%s, %d runs after %d warm-up",
-              image["path"].get<std::string>().c_str(), image["width"].get<int>(), image["height"].get<int>(),
-              report["threads"].get<int>(),
-              report["concurrent"].get<bool>() ? " + pose beside the tracked hands (concurrent)" : "",
-              report["runs"].get<int>(), report["warmup"].get<int>());
-  if (report["load_average"].is_number()) {
-    std::printf(", load average %.2f before the run", report["load_average"].get<double>());
+// Several precisions: whole measurements in rounds, the order rotating each round, so that all see the same
+// machine; the report keeps every round and compares the precisions by their medians over the rounds.
+nlohmann::ordered_json measure_precisions(const BenchOptions& options) {
+  if (options.precisions.size() == 1) return measure(options, options.precisions.front());
+  const size_t count = options.precisions.size();
+  std::vector<nlohmann::ordered_json> rounds(count, nlohmann::ordered_json::array());
+  for (int round = 0; round < options.rounds; ++round) {
+    for (size_t turn = 0; turn < count; ++turn) {
+      const size_t k = (turn + static_cast<size_t>(round)) % count;
+      rounds[k].push_back(measure(options, options.precisions[k]));
+    }
   }
-  const auto& tracking = report["modes"]["tracking"];
-  const auto& still = report["modes"]["static"];
-  std::printf("\n%-32s %10s %10s\n", "median ms", "tracking", "static");
-  for (const auto& [stage, value] : tracking["median_ms"].items()) {
-    print_row(stage.c_str(), value, still["median_ms"][stage]);
+  nlohmann::ordered_json report = {{"rounds", options.rounds}, {"precisions", nlohmann::ordered_json::array()}};
+  for (size_t k = 0; k < count; ++k) {
+    report["precisions"].push_back({{"precision", engine::precision_name(options.precisions[k])}, {"rounds", rounds[k]}});
   }
-  print_row("model invocations", tracking["invocations_median_ms"], still["invocations_median_ms"]);
-  const char* ratio_format = "%-32s %10.3f %10.3f\n";
-  print_row("overhead ratio (total/invokes)", tracking["overhead_ratio"], still["overhead_ratio"], ratio_format);
-  print_row("  without decode", tracking["overhead_ratio_without_decode"], still["overhead_ratio_without_decode"],
-            ratio_format);
-  print_row("total, thread CPU", tracking["total_cpu_median_ms"], still["total_cpu_median_ms"]);
-  print_row("total, process CPU", tracking["total_process_cpu_median_ms"], still["total_process_cpu_median_ms"]);
-  print_row("model invocations, thread CPU", tracking["invocations_cpu_median_ms"], still["invocations_cpu_median_ms"]);
-  print_row("overhead ratio, thread CPU", tracking["overhead_ratio_cpu"], still["overhead_ratio_cpu"], ratio_format);
-  std::printf("runs over the timed frames:\n");
-  const char* count_format = "%-32s %10.0f %10.0f\n";
-  for (const auto& [model, count] : tracking["runs"].items()) {
-    print_row(("  " + model).c_str(), count, still["runs"][model], count_format);
-  }
-  print_row("frames with a pose", tracking["frames_with_pose"], still["frames_with_pose"], count_format);
-  print_row("hands found", tracking["hands_found"], still["hands_found"], count_format);
-  for (const char* clock : {"invoke_median_ms", "invoke_cpu_median_ms"}) {
-    std::printf("standalone %s:", clock);
-    for (const auto& [model, value] : report[clock].items())
-      std::printf(" %s %.2f", model.c_str(), value.get<double>());
-    std::printf("\n");
-  }
+  return report;
 }
 
 }  // namespace
@@ -357,14 +333,24 @@ void add_bench_pipeline(CLI::App& bench) {
   command.add_option("--image", options->image, "JPEG or PNG frame (default: the golden sequence's first frame)")
       ->type_name("FILE");
   command.add_flag("--json", options->json, "Print JSON instead of a table");
+  command.add_option("--precision", options->precisions,
+                     "Precisions to measure: f32, int8; several (--precision f32 int8) alternate whole "
+                     "measurements, --rounds of each, and print their ratio")
+      ->transform(CLI::CheckedTransformer(precision_names()))
+      ->capture_default_str();
+  command.add_option("--rounds", options->rounds, "With several precisions: measurements of each, alternating")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   add_models_flag(command, options->models_dir);
   command.callback([options] {
     use_one_opencv_thread();
-    const nlohmann::ordered_json report = measure(*options);
+    const nlohmann::ordered_json report = measure_precisions(*options);
     if (options->json) {
       std::cout << report.dump(2) << '\n';
+    } else if (report.contains("precisions")) {
+      print_precision_comparison(report);
     } else {
-      print_table(report);
+      print_pipeline_table(report);
     }
   });
 }

@@ -10,6 +10,7 @@
 
 #include "app/commands.h"
 #include "app/pipeline_flags.h"
+#include "app/precision_flag.h"
 #include "app/result_json.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
@@ -26,6 +27,7 @@ struct DetectOptions {
   bool hands_from_pose = false;
   PeopleFlags people;
   std::string models_dir;
+  engine::Precision precision = engine::Precision::kFloat32;
   std::vector<std::string> images;
 };
 
@@ -65,7 +67,7 @@ Json detect_one(stream::FramePipeline& pipeline, const stream::StreamConfig& con
 void run_detect(const DetectOptions& options) {
   use_one_opencv_thread();
   const stream::StreamConfig config = detect_config(options);
-  auto library = std::make_shared<stream::ModelLibrary>(resolve_models_dir(options.models_dir));
+  auto library = std::make_shared<stream::ModelLibrary>(resolve_models_dir(options.models_dir), options.precision);
   stream::FramePipeline pipeline(library);
   // A missing or bad model file fails the command once, up front, instead of every image.
   pipeline.prewarm(config);
@@ -94,6 +96,7 @@ void add_detect(CLI::App& app) {
                    "Place hands at the pose's wrists as server streams do (default: the palm detector, as MediaPipe)");
   add_people_flags(command, options->people, /*interval=*/false);
   add_models_flag(command, options->models_dir);
+  add_precision_flag(command, options->precision);
   command.add_option("images", options->images, "JPEG or PNG files")->required()->type_name("IMAGE");
   command.callback([options] { run_detect(*options); });
 }

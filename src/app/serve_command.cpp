@@ -5,8 +5,9 @@
 #include <memory>
 
 #include "app/commands.h"
-#include "app/pipeline_flags.h"
 #include "app/parallelism_flags.h"
+#include "app/pipeline_flags.h"
+#include "app/precision_flag.h"
 #include "app/socketio_flags.h"
 #include "server/server.h"
 
@@ -143,6 +144,7 @@ void add_serve(CLI::App& app) {
   command.add_option("--host", options.host, "Address to listen on")->capture_default_str();
   command.add_option("--port", options.port, "Port (0: any free port)")->capture_default_str();
   add_models_flag(command, flags->models_dir);
+  add_precision_flag(command, options.precision);
   command.add_option("--web", flags->web_dir, "Directory of the web client (else ./web, else the source tree's)")
       ->type_name("DIR");
   command.add_option("--workers", options.workers,

@@ -19,6 +19,7 @@
 #include "app/commands.h"
 #include "app/frame_source.h"
 #include "app/pipeline_flags.h"
+#include "app/precision_flag.h"
 #include "app/result_json.h"
 #include "stream/frame_pipeline.h"
 #include "stream/model_library.h"
@@ -36,6 +37,7 @@ struct VideoOptions {
   PeopleFlags people;
   double fps = 30.0;  // A folder's frame rate.
   std::string models_dir;
+  engine::Precision precision = engine::Precision::kFloat32;
 };
 
 // Codecs to try per container, first that opens wins. avc1 (H.264, through FFmpeg's libx264) plays in
@@ -151,7 +153,7 @@ void run_video(const VideoOptions& options) {
   use_one_opencv_thread();
   stream::StreamConfig config = stream_config(options.models);  // VIDEO mode, smoothing on: the defaults.
   options.people.apply(config);
-  auto library = std::make_shared<stream::ModelLibrary>(resolve_models_dir(options.models_dir));
+  auto library = std::make_shared<stream::ModelLibrary>(resolve_models_dir(options.models_dir), options.precision);
   stream::FramePipeline pipeline(library);
   pipeline.prewarm(config);
   const std::unique_ptr<FrameSource> source = open_frame_source(options.input, options.fps);
@@ -210,6 +212,7 @@ void add_video(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.001, 1000.0));
   add_models_flag(command, options->models_dir);
+  add_precision_flag(command, options->precision);
   command.callback([options] { run_video(*options); });
 }
 

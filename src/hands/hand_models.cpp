@@ -8,16 +8,32 @@
 
 namespace posestream::hands {
 
-HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel variant) {
+HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel variant, engine::Precision precision) {
   const std::string suffix = variant == HandModel::lite ? "lite" : "full";
   HandModels models;
   models.variant = variant;
   models.palm_detector = engine::Model::load(models_dir / ("palm_detection_" + suffix + ".tflite"));
   models.landmarks = engine::Model::load(models_dir / ("hand_landmark_" + suffix + ".tflite"));
+  set_precision(models, precision);
   return models;
 }
 
+void set_precision(HandModels& models, engine::Precision requested) {
+  // Measured on the golden photos and the tracked sequence (docs/PERFORMANCE.md, "int8"). Only
+  // hand_landmark_lite keeps every gate in int8. In int8 the full landmark model kept a second, spurious
+  // hand on one sequence frame; the lite palm detector lost the hand on four sequence frames; the full
+  // palm detector missed a hand MediaPipe finds (messi5) and flipped a handedness near 0.5.
+  const bool int8 = requested == engine::Precision::kInt8 && models.variant == HandModel::lite;
+  models.palm_detector_precision = engine::Precision::kFloat32;
+  models.landmarks_precision = int8 ? engine::Precision::kInt8 : engine::Precision::kFloat32;
+}
+
 namespace {
+
+engine::RuntimeOptions with_precision(engine::RuntimeOptions options, engine::Precision precision) {
+  options.precision = precision;
+  return options;
+}
 
 void check_models(const HandModels& models) {
   if (models.palm_detector == nullptr || models.landmarks == nullptr) {
@@ -33,16 +49,20 @@ HandRuntimes::HandRuntimes(const HandModels& models, int threads) : variant_(mod
     throw HandError("hands: threads must be >= 1, got " + std::to_string(threads));
   }
   const engine::RuntimeOptions threading{.threads = threads};
-  palm_detector_ = std::make_unique<PalmDetector>(models.palm_detector, threading);
-  landmark_detector_ = std::make_unique<HandLandmarkDetector>(models.landmarks, threading);
+  palm_detector_ =
+      std::make_unique<PalmDetector>(models.palm_detector, with_precision(threading, models.palm_detector_precision));
+  landmark_detector_ =
+      std::make_unique<HandLandmarkDetector>(models.landmarks, with_precision(threading, models.landmarks_precision));
 }
 
 HandRuntimes::HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool)
     : variant_(models.variant) {
   check_models(models);
   const engine::RuntimeOptions threading{.pool = std::move(pool)};
-  palm_detector_ = std::make_unique<PalmDetector>(models.palm_detector, threading);
-  landmark_detector_ = std::make_unique<HandLandmarkDetector>(models.landmarks, threading);
+  palm_detector_ =
+      std::make_unique<PalmDetector>(models.palm_detector, with_precision(threading, models.palm_detector_precision));
+  landmark_detector_ =
+      std::make_unique<HandLandmarkDetector>(models.landmarks, with_precision(threading, models.landmarks_precision));
 }
 
 HandRuntimes::~HandRuntimes() = default;

@@ -108,11 +108,19 @@ struct HandModels {
   HandModel variant = HandModel::full;
   std::shared_ptr<const engine::Model> palm_detector;  // palm_detection_{lite,full}.tflite
   std::shared_ptr<const engine::Model> landmarks;      // hand_landmark_{lite,full}.tflite
+  // The arithmetic each model's runtimes run in (engine::Precision).
+  engine::Precision palm_detector_precision = engine::Precision::kFloat32;
+  engine::Precision landmarks_precision = engine::Precision::kFloat32;
 };
 
 // Loads both files of `variant` from `models_dir`. Throws engine::ModelError (bad file) or HandError
 // (a model whose inputs or outputs do not have the shapes this layer reads).
-HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel variant);
+HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel variant,
+                            engine::Precision precision = engine::Precision::kFloat32);
+
+// Sets each model's precision for `requested`: with int8, a model runs int8 only if its int8 outputs keep
+// MediaPipe's accuracy on the golden tests (docs/PERFORMANCE.md, "int8"); the others stay float32.
+void set_precision(HandModels& models, engine::Precision requested);
 
 class PalmDetector;
 class HandLandmarkDetector;

@@ -50,11 +50,19 @@ struct PoseOptions {
 struct PoseModels {
   std::shared_ptr<const engine::Model> detector;
   std::shared_ptr<const engine::Model> landmarks;
+  // The arithmetic each model's runtimes run in (engine::Precision).
+  engine::Precision detector_precision = engine::Precision::kFloat32;
+  engine::Precision landmarks_precision = engine::Precision::kFloat32;
 };
 
-// Loads models_dir/pose_detection.tflite and models_dir/pose_landmark_<variant>.tflite.
-// Throws engine::ModelError naming the file.
-PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel model);
+// Sets each model's precision for `requested`: with int8, a model runs int8 only if its int8 outputs keep
+// MediaPipe's accuracy on the golden tests (docs/PERFORMANCE.md, "int8"); the others stay float32.
+void set_precision(PoseModels& models, PoseModel variant, engine::Precision requested);
+
+// Loads models_dir/pose_detection.tflite and models_dir/pose_landmark_<variant>.tflite, at `precision`
+// (set_precision). Throws engine::ModelError naming the file.
+PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel model,
+                            engine::Precision precision = engine::Precision::kFloat32);
 
 // Per worker thread: the engine runtimes of both models, the crop scratch and the detector's anchors.
 // Not thread-safe; holds no per-stream state, so any stream may run on any worker's runtimes.

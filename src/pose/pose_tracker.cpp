@@ -15,11 +15,12 @@ namespace posestream::pose {
 namespace {
 
 engine::Runtime make_runtime(std::shared_ptr<const engine::Model> model, const engine::RuntimeOptions& threading,
-                             std::vector<std::string> outputs) {
+                             std::vector<std::string> outputs, engine::Precision precision) {
   engine::RuntimeOptions options;
   options.threads = threading.threads;
   options.pool = threading.pool;
   options.outputs = std::move(outputs);
+  options.precision = precision;
   return engine::Runtime(std::move(model), std::move(options));
 }
 
@@ -115,10 +116,20 @@ std::optional<PoseModel> parse_pose_model(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel model) {
+void set_precision(PoseModels& models, PoseModel /*variant*/, engine::Precision /*requested*/) {
+  // No pose model keeps MediaPipe's accuracy in int8 (docs/PERFORMANCE.md, "int8"). On the golden photos,
+  // with only the detector in int8 the world landmarks moved 0.9-14 cm (gate: 1 cm) and image landmarks up
+  // to 0.077 (gate: 0.02), its box alone moving the landmark ROI enough; with only the landmark model in
+  // int8, 1.6-19 cm and 0.16. Both stay float32.
+  models.detector_precision = engine::Precision::kFloat32;
+  models.landmarks_precision = engine::Precision::kFloat32;
+}
+
+PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel model, engine::Precision precision) {
   PoseModels models;
   models.detector = engine::Model::load(models_dir / "pose_detection.tflite");
   models.landmarks = engine::Model::load(models_dir / ("pose_landmark_" + std::string(model_name(model)) + ".tflite"));
+  set_precision(models, model, precision);
   return models;
 }
 
@@ -129,9 +140,9 @@ PoseRuntimes::PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::Thr
     : PoseRuntimes(models, engine::RuntimeOptions{.pool = std::move(pool)}, segmentation) {}
 
 PoseRuntimes::PoseRuntimes(const PoseModels& models, const engine::RuntimeOptions& threading, bool segmentation)
-    : detector_(make_runtime(checked_detector(models), threading, {})),
+    : detector_(make_runtime(checked_detector(models), threading, {}, models.detector_precision)),
       landmarks_(make_runtime(checked_landmarks(models), threading,
-                              landmark_outputs_to_compute(*models.landmarks, segmentation))),
+                              landmark_outputs_to_compute(*models.landmarks, segmentation), models.landmarks_precision)),
       anchors_(pose_anchors()),
       segmentation_(segmentation) {}
 

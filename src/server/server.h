@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.h"
+
 #include "server/engineio/engineio.h"
 #include "server/limits.h"
 #include "server/protocol.h"
@@ -39,6 +41,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::port()).
   std::filesystem::path models_dir = "models";
+  // The models' arithmetic (stream::ModelLibrary): int8 runs each model that keeps MediaPipe's accuracy
+  // in int8 (pose::set_precision, hands::set_precision), the others float32.
+  engine::Precision precision = engine::Precision::kFloat32;
   std::filesystem::path web_dir;  // Empty: default_web_dir().
   // Worker threads, each running one frame at a time; 0: the CPUs this process may use (affinity mask,
   // cgroup CPU quota: stream::read_cpu_budget). The server logs what it chose at start-up.

@@ -76,7 +76,7 @@ ServerContext::ServerContext(ServerOptions server_options)
       web_root(choose_web_root(options)),
       api_tokens(load_tokens(options.auth_token_file, "--auth-token-file")),
       metrics_tokens(load_tokens(options.metrics_token_file, "--metrics-token-file")),
-      models(std::make_shared<stream::ModelLibrary>(options.models_dir)),
+      models(std::make_shared<stream::ModelLibrary>(options.models_dir, options.precision)),
       scheduler(std::make_unique<stream::Scheduler>(models, scheduler_options(options, metrics))),
       io(static_cast<int>(std::max<std::size_t>(options.io_threads, 1))) {
   metrics.parallelism().watch([scheduler = scheduler.get()] { return scheduler->parallelism_status(); });

@@ -16,12 +16,14 @@ std::optional<hands::HandModel> parse_hand_model(std::string_view name) noexcept
   return std::nullopt;
 }
 
-ModelLibrary::ModelLibrary(std::filesystem::path models_dir) : models_dir_(std::move(models_dir)) {}
+ModelLibrary::ModelLibrary(std::filesystem::path models_dir, engine::Precision precision)
+    : models_dir_(std::move(models_dir)), precision_(precision) {}
 
 pose::PoseModels ModelLibrary::pose(pose::PoseModel variant) {
   pose::PoseModels models;
   models.detector = model("pose_detection.tflite");
   models.landmarks = model(std::string("pose_landmark_") + pose::model_name(variant) + ".tflite");
+  pose::set_precision(models, variant, precision_);
   return models;
 }
 
@@ -31,6 +33,7 @@ hands::HandModels ModelLibrary::hands(hands::HandModel variant) {
   models.variant = variant;
   models.palm_detector = model("palm_detection_" + suffix + ".tflite");
   models.landmarks = model("hand_landmark_" + suffix + ".tflite");
+  hands::set_precision(models, precision_);
   return models;
 }
 

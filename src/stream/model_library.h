@@ -26,9 +26,12 @@ std::optional<hands::HandModel> parse_hand_model(std::string_view name) noexcept
 // is not remembered: the next call tries again and throws again.
 class ModelLibrary {
  public:
-  explicit ModelLibrary(std::filesystem::path models_dir);
+  // `precision`: what pose() and hands() ask their models to run in (pose::set_precision,
+  // hands::set_precision decide per model).
+  explicit ModelLibrary(std::filesystem::path models_dir, engine::Precision precision = engine::Precision::kFloat32);
 
   const std::filesystem::path& models_dir() const noexcept { return models_dir_; }
+  engine::Precision precision() const noexcept { return precision_; }
 
   // models_dir/pose_detection.tflite + pose_landmark_<variant>.tflite. Throws engine::ModelError
   // naming the file.
@@ -50,6 +53,7 @@ class ModelLibrary {
   };
 
   std::filesystem::path models_dir_;
+  engine::Precision precision_;
   mutable std::mutex mutex_;  // Guards entries_ (the map), not the loads.
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_;
 };

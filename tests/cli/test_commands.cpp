@@ -319,6 +319,24 @@ TEST_F(Cli, NumPosesOutsideItsRangeIsRefused) {
   EXPECT_NE(serve.errors.find("max_num_poses 2"), std::string::npos) << serve.errors;
 }
 
+// --precision int8 (issue 15) runs the hand models in int8: the same hand, landmarks moved a little.
+TEST_F(Cli, DetectWithPrecisionInt8FindsTheSameHand) {
+  const fs::path frame = sequence_frames() / "frame_000.jpg";
+  if (!fs::is_regular_file(frame)) GTEST_SKIP() << "no " << frame.string();
+  const std::string arguments = " --pose off --hands lite " + models_flag() + " " + quoted(frame.string());
+  const CommandRun f32 = run("detect" + arguments), int8 = run("detect --precision int8" + arguments);
+  ASSERT_EQ(f32.exit_code, 0) << f32.errors;
+  ASSERT_EQ(int8.exit_code, 0) << int8.errors;
+  const json a = json::parse(f32.lines.at(0))["hands"], b = json::parse(int8.lines.at(0))["hands"];
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_NE(a[0]["landmarks"], b[0]["landmarks"]) << "int8 gave float32's exact landmarks";
+  EXPECT_NEAR(a[0]["landmarks"][0][0].get<double>(), b[0]["landmarks"][0][0].get<double>(), 0.01);
+  const CommandRun refused = run("detect --precision fp16 " + models_flag() + " x.jpg");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.errors.find("--precision"), std::string::npos) << refused.errors;
+}
+
 TEST_F(Cli, VideoWithNumPosesKeepsEachPersonsId) {
   const fs::path first = multi_sequence_frames() / "frame_000.jpg";
   if (!fs::is_regular_file(first)) GTEST_SKIP() << "no " << first.string();

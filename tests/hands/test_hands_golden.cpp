@@ -21,20 +21,26 @@ const char* const kImages[] = {
     "gesture_four_15a7", "gesture_none_0a0e", "gesture_rock_18e2", "handSrc",           "messi5",
     "messiup",           "person_multi_det"};
 
+using engine::Precision;
+
 struct GoldenCase {
   std::string image;
   HandModel variant;
+  Precision precision = Precision::kFloat32;
 };
 
 std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) {
-  return info.param.image + "_" + testing::variant_name(info.param.variant);
+  return info.param.image + "_" + testing::variant_name(info.param.variant) +
+         (info.param.precision == Precision::kFloat32 ? "" : "_" + std::string(engine::precision_name(info.param.precision)));
 }
 
 std::vector<GoldenCase> all_cases() {
   std::vector<GoldenCase> cases;
-  for (const char* image : kImages) {
-    cases.push_back({image, HandModel::lite});
-    cases.push_back({image, HandModel::full});
+  for (const Precision precision : {Precision::kFloat32, Precision::kInt8}) {
+    for (const char* image : kImages) {
+      cases.push_back({image, HandModel::lite, precision});
+      cases.push_back({image, HandModel::full, precision});
+    }
   }
   return cases;
 }
@@ -53,10 +59,11 @@ TEST_P(HandsGolden, ImageModeMatchesMediaPipe) {
   HandOptions options;
   options.model = param.variant;
   options.static_image_mode = true;
-  HandTracker tracker(testing::shared_models(param.variant), options);
+  HandTracker tracker(testing::shared_models(param.variant, param.precision), options);
   const std::vector<Hand> hands = tracker.process(image, 0);
 
-  std::cout << "[golden] " << param.image << " " << testing::variant_name(param.variant) << ": ours " << hands.size()
+  std::cout << "[golden] " << param.image << " " << testing::variant_name(param.variant) << " "
+            << engine::precision_name(param.precision) << ": ours " << hands.size()
             << " hands, MediaPipe " << expected.people.size() << "\n";
   EXPECT_EQ(hands.size(), expected.people.size());
   const std::vector<std::optional<size_t>> matches = testing::match_hands(hands, expected.people);
@@ -64,9 +71,10 @@ TEST_P(HandsGolden, ImageModeMatchesMediaPipe) {
     if (!matches[g]) continue;
     const HandComparison error = testing::compare_hand(hands[*matches[g]], expected.people[g]);
     std::cout << "[golden]   hand " << g << ": " << testing::describe(error) << "\n";
-    EXPECT_LE(error.mean_2d, testing::kMaxMeanDistance) << "hand " << g;
-    EXPECT_LE(error.max_2d, testing::kMaxMaxDistance) << "hand " << g;
-    EXPECT_LE(error.world_mean_3d, testing::kMaxWorldMeanDistance) << "hand " << g;
+    const testing::Gates gates = testing::gates_for(param.precision);
+    EXPECT_LE(error.mean_2d, gates.mean_2d) << "hand " << g;
+    EXPECT_LE(error.max_2d, gates.max_2d) << "hand " << g;
+    EXPECT_LE(error.world_mean_3d, gates.world_mean_3d) << "hand " << g;
     EXPECT_TRUE(error.handedness_matches) << "hand " << g << ": " << testing::describe(error);
   }
 }

@@ -30,10 +30,11 @@ struct FrameRun {
 
 // Runs one HandTracker in VIDEO mode over the sequence's frames, with the golden pose landmarks of the
 // same frame when `pose` is given. Empty when a frame is missing (the caller skips).
-std::vector<FrameRun> run_sequence(const golden::Sequence& sequence, HandModel variant, const golden::Sequence* pose) {
+std::vector<FrameRun> run_sequence(const golden::Sequence& sequence, HandModel variant, const golden::Sequence* pose,
+                                   engine::Precision precision = engine::Precision::kFloat32) {
   HandOptions options;
   options.model = variant;
-  HandTracker tracker(testing::shared_models(variant), options);
+  HandTracker tracker(testing::shared_models(variant, precision), options);
   std::vector<FrameRun> runs;
   for (size_t i = 0; i < sequence.frames.size(); ++i) {
     const golden::Frame& frame = sequence.frames[i];
@@ -163,6 +164,32 @@ TEST_P(HandsSequence, VideoModeMatchesMediaPipeFrameByFrame) {
   EXPECT_EQ(tally.handedness_mismatches, 0);
   EXPECT_EQ(palm_runs, expected_palm_runs);
   EXPECT_EQ(palm_runs, mediapipe_palm_runs);
+}
+
+// int8 mode (--precision int8: the models that keep MediaPipe's accuracy in int8 run int8) on the tracked
+// sequence, held to issue 15's gates on every frame: the same hands and handedness as MediaPipe, each
+// within 0.005 mean, 0.02 max (normalized) and 1 cm (world) of MediaPipe's own landmarks.
+TEST_P(HandsSequence, Int8ModeKeepsTheGatesOnEveryFrame) {
+  const golden::Sequence expected = this->expected();
+  const std::vector<FrameRun> runs = run_sequence(expected, GetParam(), nullptr, engine::Precision::kInt8);
+  if (runs.empty()) GTEST_SKIP() << "sequence frames not found in ../shared/golden/sequences";
+  const testing::Gates gates = testing::gates_for(engine::Precision::kInt8);
+  Tally tally;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const golden::Frame& frame = expected.frames[i];
+    EXPECT_EQ(runs[i].hands.size(), frame.people.size()) << "frame " << i;
+    const std::vector<std::optional<size_t>> matches = testing::match_hands(runs[i].hands, frame.people);
+    for (size_t g = 0; g < frame.people.size(); ++g) {
+      if (!matches[g]) continue;
+      const HandComparison error = testing::compare_hand(runs[i].hands[*matches[g]], frame.people[g]);
+      tally.add(error, i);
+      EXPECT_LE(error.mean_2d, gates.mean_2d) << "frame " << i << " hand " << g;
+      EXPECT_LE(error.max_2d, gates.max_2d) << "frame " << i << " hand " << g;
+      EXPECT_LE(error.world_mean_3d, gates.world_mean_3d) << "frame " << i << " hand " << g;
+      EXPECT_TRUE(error.handedness_matches) << "frame " << i << " hand " << g;
+    }
+  }
+  tally.print("VIDEO int8 " + variant());
 }
 
 // The pose-assisted mode against two references: MediaPipe's VIDEO hands, and the photo's hand carried

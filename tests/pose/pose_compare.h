@@ -64,4 +64,14 @@ inline constexpr double kMaxMean2d = 0.01;
 inline constexpr double kMaxMax2d = 0.03;
 inline constexpr double kMaxWorldMean3d = 0.02;
 
+struct Gates {
+  double mean_2d, max_2d, world_mean_3d;
+};
+// float32 keeps the limits above. int8 must stay within issue 15's gates of MediaPipe's own outputs:
+// mean visible-landmark error 0.005, worst 0.02 (normalized), world landmarks within 1 cm.
+inline Gates gates_for(engine::Precision precision) {
+  if (precision == engine::Precision::kInt8) return {0.005, 0.02, 0.01};
+  return {kMaxMean2d, kMaxMax2d, kMaxWorldMean3d};
+}
+
 }  // namespace posestream::pose::testing
