@@ -41,7 +41,7 @@ void print_table(const std::vector<Row>& rows, const Options& options) {
                   timing.median_ms, timing.p90_ms, gflops(row.macs, timing.median_ms));
       // Every later precision against the first, from the same interleaved run.
       if (i > 0 && timing.median_ms > 0) {
-        std::printf("   %.2fx faster than %s", row.timings[0].median_ms / timing.median_ms,
+        std::printf("   %.2fx the speed of %s", row.timings[0].median_ms / timing.median_ms,
                     engine::precision_name(row.timings[0].precision));
       }
       std::printf("\n");
