@@ -78,10 +78,10 @@ class ThreadPool {
   size_t size_ = 0;
 };
 
-// Arithmetic of the convolutions. kInt8 is dynamic-range quantization: each CONV_2D's filter is quantized
-// to int8 per output channel at runtime creation, its input to int8 per image as the runtime runs (no
-// calibration), and it accumulates in int32 on XNNPACK's VNNI kernels; its output, the depthwise
-// convolutions and every other op stay float32.
+// Arithmetic of the convolutions. kInt8 is dynamic-range quantization: each 1x1 CONV_2D's filter is
+// quantized to int8 per output channel at runtime creation, its input to int8 per pixel as the runtime
+// runs (no calibration), and it accumulates in int32 on XNNPACK's VNNI kernels; its output, wider and
+// depthwise convolutions and every other op stay float32 (xnn_convolution.cpp).
 enum class Precision { kFloat32, kInt8 };
 const char* precision_name(Precision precision);  // "f32", "int8"
 
