@@ -1,4 +1,4 @@
-// Dynamic-range int8 for CONV_2D: filters quantized per output channel, inputs quantized per image at run time.
+// Dynamic-range int8 for 1x1 CONV_2D: filters quantized per output channel, inputs quantized per pixel at run time.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -36,7 +36,7 @@ uint32_t SubgraphBuilder::int8_filter(int32_t tensor_index, const std::vector<si
   return id;
 }
 
-// XNNPACK computes each image's scale and zero point from its min and max as the runtime runs, so no
+// XNNPACK computes each slice's scale and zero point from its min and max as the runtime runs, so no
 // calibration data is needed and no activation range is fixed at load time.
 uint32_t SubgraphBuilder::dynamically_quantized(uint32_t input, const std::vector<size_t>& shape,
                                                 size_t quantized_dims, const Operation& operation) {
