@@ -3,7 +3,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <vector>
+
 namespace posestream::app {
+
+// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+double median(std::vector<double> values);
 
 // One measurement: per-stage medians in tracking and static modes, runs, standalone invokes.
 void print_pipeline_table(const nlohmann::ordered_json& report);

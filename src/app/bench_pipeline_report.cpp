@@ -1,8 +1,8 @@
 // `posestream bench pipeline`'s tables: one measurement, or several precisions side by side with their ratios.
-#include <algorithm>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/bench_pipeline.h"
@@ -18,14 +18,11 @@ void print_row(const char* label, const nlohmann::ordered_json& tracking, const 
   std::printf(format, label, number_or_zero(tracking), number_or_zero(still));
 }
 
-
-double median_of_rounds(const nlohmann::ordered_json& rounds, const std::function<double(const nlohmann::ordered_json&)>& value) {
+double median_of_rounds(const nlohmann::ordered_json& rounds,
+                        const std::function<double(const nlohmann::ordered_json&)>& value) {
   std::vector<double> values;
   for (const auto& round : rounds) values.push_back(value(round));
-  std::sort(values.begin(), values.end());
-  if (values.empty()) return 0;
-  const size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+  return median(std::move(values));
 }
 
 // The compared quantities: frame totals of both modes, then each model's standalone invoke.
@@ -84,7 +81,6 @@ void print_pipeline_table(const nlohmann::ordered_json& report) {
     std::printf("\n");
   }
 }
-
 
 void print_precision_comparison(const nlohmann::ordered_json& report) {
   const auto& precisions = report["precisions"];

@@ -101,7 +101,8 @@ struct OperatorTime {
   double microseconds = 0;
 };
 
-// One XNNPACK runtime over a shared Model: owns the packed weights and activation buffers.
+// One XNNPACK runtime over a shared Model: owns its activation buffers; its packed weights live in the
+// Model's weights cache, shared with the model's other runtimes (weights_cache.h).
 // Not thread-safe: use one per thread. Creation packs weights (milliseconds): create once, reuse.
 class Runtime {
  public:

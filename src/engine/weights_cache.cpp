@@ -22,7 +22,7 @@ xnn_status SharedWeights::create_runtime(xnn_subgraph_t subgraph, pthreadpool_t 
   const xnn_status status = xnn_create_runtime_v4(subgraph, cache_, /*workspace=*/nullptr, pool, flags, runtime);
   if (status != xnn_status_success || xnn_weights_cache_is_finalized(cache_)) return status;
   // Soft, not hard: a soft-finalized cache keeps room to pack one more set of weights, which a later
-  // runtime needs to find the weights it packed itself (quantized filters, zero biases) by their bytes.
+  // runtime needs to find the weights it packed itself (its int8 filters) by their bytes.
   const xnn_status finalized = xnn_finalize_weights_cache(cache_, xnn_weights_cache_finalization_kind_soft);
   if (finalized != xnn_status_success) {
     xnn_delete_runtime(*runtime);

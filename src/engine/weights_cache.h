@@ -13,7 +13,7 @@ namespace posestream::engine::xnn {
 // One XNNPACK weights cache. The first runtime created on it packs its weights into it; the cache is then
 // soft-finalized, as XNNPACK reads packed weights only from a finalized cache. Every later runtime of the
 // same subgraph finds its packed weights there (by the original weights' address, or by the packed bytes
-// for weights a runtime made itself) instead of keeping a copy of its own. A finalized cache cannot take
+// for weights a runtime made itself, its int8 filters) instead of keeping a copy of its own. A finalized cache cannot take
 // weights it has not seen, so one cache serves exactly one subgraph shape: see WeightsCaches.
 class SharedWeights {
  public:

@@ -34,11 +34,10 @@ Window2D window(const SubgraphBuilder& builder, const Operation& operation, int3
   return result;
 }
 
-
 // A 1x1 CONV_2D with stride 1 and no padding is a matrix product over pixels. In int8 it becomes a fully
 // connected node whose input is quantized per pixel, not per image: a pixel's channels share a scale, so
 // one bright region does not coarsen the rest of the image (per-image scales moved pose landmarks by up
-// to 0.05 of the image on the golden photos; docs/PERFORMANCE.md, "int8").
+// to 0.13 of the image on the golden photos; docs/PERFORMANCE.md, "int8").
 bool is_pointwise(const std::vector<int32_t>& filter, const OpOptions& options, const Window2D& w, size_t groups) {
   return filter[1] == 1 && filter[2] == 1 && options.stride_height == 1 && options.stride_width == 1 &&
          options.dilation_height == 1 && options.dilation_width == 1 && groups == 1 && w.vertical.before == 0 &&

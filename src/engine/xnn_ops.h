@@ -47,7 +47,7 @@ class SubgraphBuilder {
   uint32_t weight(int32_t tensor_index);
   // A weight with a different shape than the file's (e.g. PReLU alpha [1,1,C] -> [C]).
   uint32_t weight_with_shape(int32_t tensor_index, const std::vector<size_t>& shape);
-  // A constant the builder creates and owns (zero bias, expanded slope).
+  // A constant the builder creates and owns (an expanded PReLU slope).
   uint32_t owned_constant(std::vector<float> data, const std::vector<size_t>& shape);
   // A fresh internal value (intermediate of a multi-node op).
   uint32_t internal_value(const std::vector<size_t>& shape);
