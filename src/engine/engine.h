@@ -12,7 +12,8 @@
 
 #include "engine/graph.h"
 
-struct pthreadpool;  // pthreadpool.h's opaque pool (pthreadpool_t points to one).
+struct pthreadpool;     // pthreadpool.h's opaque pool (pthreadpool_t points to one).
+struct xnn_workspace;  // xnnpack.h's opaque workspace (xnn_workspace_t points to one).
 
 namespace posestream::engine {
 namespace xnn {
@@ -78,6 +79,28 @@ class ThreadPool {
   size_t size_ = 0;
 };
 
+// The memory of the intermediate tensors of runtimes that never run at the same time: XNNPACK plans each
+// runtime's tensors into one arena, and runtimes given the same Workspace share one arena, sized for the
+// largest of them, instead of one each (a worker's detector and landmark model run one after the other).
+// Runtimes on one Workspace must be created, invoked and destroyed by one thread at a time: an invoke
+// overwrites the others' intermediates (never their inputs or outputs, which are the Runtime's own
+// buffers). Share it with std::make_shared; every runtime on it keeps it alive.
+class Workspace {
+ public:
+  Workspace();  // Throws ModelError when XNNPACK cannot make it.
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+
+  xnn_workspace* native() const noexcept { return workspace_; }  // What XNNPACK takes.
+
+ private:
+  xnn_workspace* workspace_ = nullptr;
+};
+
+// `workspace`, or a new Workspace when it is null (for runtimes that share one among themselves only).
+std::shared_ptr<Workspace> own_if_null(std::shared_ptr<Workspace> workspace);
+
 // Arithmetic of the convolutions. kInt8 is dynamic-range quantization: each 1x1 CONV_2D's filter is
 // quantized to int8 per output channel at runtime creation, its input to int8 per pixel as the runtime
 // runs (no calibration), and it accumulates in int32 on XNNPACK's VNNI kernels; its output, wider and
@@ -93,6 +116,9 @@ struct RuntimeOptions {
   std::shared_ptr<ThreadPool> pool;
   Precision precision = Precision::kFloat32;
   bool profile = false;  // Time every XNNPACK operator of each invoke (see Runtime::operator_times).
+  // Intermediate tensors in this arena, shared with the other runtimes on it (see Workspace); null: an
+  // arena of this runtime's own.
+  std::shared_ptr<Workspace> workspace;
 };
 
 // One XNNPACK operator's time in the last invoke of a profiling runtime.
@@ -101,8 +127,9 @@ struct OperatorTime {
   double microseconds = 0;
 };
 
-// One XNNPACK runtime over a shared Model: owns its activation buffers; its packed weights live in the
-// Model's weights cache, shared with the model's other runtimes (weights_cache.h).
+// One XNNPACK runtime over a shared Model: owns its input and output buffers; its intermediate tensors live
+// in its Workspace (its own or a shared one), its packed weights in the Model's weights cache, shared
+// with the model's other runtimes (weights_cache.h).
 // Not thread-safe: use one per thread. Creation packs weights (milliseconds): create once, reuse.
 class Runtime {
  public:

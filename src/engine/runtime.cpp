@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -28,15 +27,6 @@ using Subgraph = std::unique_ptr<xnn_subgraph, SubgraphDeleter>;
 
 // Floats of slack after every buffer XNNPACK reads: its kernels may read XNN_EXTRA_BYTES past the end.
 constexpr size_t kExtraFloats = (XNN_EXTRA_BYTES + sizeof(float) - 1) / sizeof(float);
-
-// xnn_initialize once per process, whichever runtime comes first; the library is never deinitialized.
-void initialize_xnnpack(const std::string& model_name) {
-  static std::once_flag once;
-  static xnn_status status = xnn_status_uninitialized;
-  std::call_once(once, [] { status = xnn_initialize(nullptr); });
-  if (status != xnn_status_success)
-    throw ModelError(model_name + ": xnn_initialize failed with " + xnn::describe(status));
-}
 
 std::string output_names(const Graph& graph) {
   std::string names;
@@ -102,6 +92,7 @@ struct Runtime::Impl {
   xnn::OwnedBuffers constants;                   // Must outlive `runtime`.
   std::shared_ptr<ThreadPool> pool;              // Own or shared; null: the invoking thread. Outlives `runtime`.
   std::shared_ptr<xnn::SharedWeights> weights;   // This runtime's packed weights live here. Outlives `runtime`.
+  std::shared_ptr<Workspace> workspace;          // Its intermediates; null: its own (XNNPACK keeps it alive).
   XnnRuntime runtime;                            // Declared last: destroyed first.
   int64_t macs = 0;
   Precision precision = Precision::kFloat32;
@@ -215,13 +206,18 @@ void Runtime::Impl::create_runtime() {
   // invokes the invoking thread crops and decodes, and a spinning pool thread would take its core.
   uint32_t flags = pool ? XNN_FLAG_YIELD_WORKERS : 0;
   if (profile) flags |= XNN_FLAG_BASIC_PROFILING;
+  // On a shared arena the convolutions' indirection buffers (a pointer per output pixel and tap, megabytes
+  // per model at 192-256 px inputs) go into the arena too, rebuilt at each invoke, instead of being kept
+  // by each runtime: a worker holds one set, the largest model's, not one per model.
+  if (workspace) flags |= XNN_FLAG_TRANSIENT_INDIRECTION_BUFFER;
   try {
     weights = model->weights_caches().get(subgraph_key(graph(), outputs, precision));
   } catch (const std::exception& error) {
     throw ModelError(graph().name + ": " + error.what());
   }
   xnn_runtime_t raw = nullptr;
-  xnn_status status = weights->create_runtime(subgraph.get(), pool ? pool->native() : nullptr, flags, &raw);
+  xnn_status status = weights->create_runtime(subgraph.get(), workspace ? workspace->native() : nullptr,
+                                              pool ? pool->native() : nullptr, flags, &raw);
   if (status != xnn_status_success)
     throw ModelError(graph().name + ": xnn_create_runtime_v4 failed with " + xnn::describe(status));
   runtime.reset(raw);
@@ -245,12 +241,13 @@ Runtime::Runtime(std::shared_ptr<const Model> model, RuntimeOptions options) : i
     throw ModelError(model->name() + ": both an own pool of " + std::to_string(options.threads) +
                      " threads and a shared pool of " + std::to_string(options.pool->size()) + "; give one");
   }
-  initialize_xnnpack(model->name());
+  xnn::initialize(model->name());
   Impl& impl = *impl_;
   impl.pool = options.threads > 1 ? own_pool(*model, options.threads) : std::move(options.pool);
   impl.model = std::move(model);
   impl.precision = options.precision;
   impl.profile = options.profile;
+  impl.workspace = std::move(options.workspace);
   impl.outputs = resolve_outputs(impl.graph(), options.outputs);
   impl.needed = needed_operations(impl.graph(), impl.outputs);
   for (size_t i = 0; i < impl.needed.size(); ++i) {

@@ -16,10 +16,10 @@ SharedWeights::SharedWeights() {
 
 SharedWeights::~SharedWeights() { xnn_delete_weights_cache(cache_); }
 
-xnn_status SharedWeights::create_runtime(xnn_subgraph_t subgraph, pthreadpool_t pool, uint32_t flags,
-                                         xnn_runtime_t* runtime) {
+xnn_status SharedWeights::create_runtime(xnn_subgraph_t subgraph, xnn_workspace_t workspace, pthreadpool_t pool,
+                                         uint32_t flags, xnn_runtime_t* runtime) {
   const std::lock_guard lock(mutex_);
-  const xnn_status status = xnn_create_runtime_v4(subgraph, cache_, /*workspace=*/nullptr, pool, flags, runtime);
+  const xnn_status status = xnn_create_runtime_v4(subgraph, cache_, workspace, pool, flags, runtime);
   if (status != xnn_status_success || xnn_weights_cache_is_finalized(cache_)) return status;
   // Soft, not hard: a soft-finalized cache keeps room to pack one more set of weights, which a later
   // runtime needs to find the weights it packed itself (its int8 filters) by their bytes.

@@ -22,9 +22,10 @@ class SharedWeights {
   SharedWeights(const SharedWeights&) = delete;
   SharedWeights& operator=(const SharedWeights&) = delete;
 
-  // xnn_create_runtime_v4 on this cache. Serialized with every other creation on it: the first must pack
-  // and finalize before another looks its weights up.
-  xnn_status create_runtime(xnn_subgraph_t subgraph, pthreadpool_t pool, uint32_t flags, xnn_runtime_t* runtime);
+  // xnn_create_runtime_v4 on this cache, with `workspace` (null: the runtime's own). Serialized with every
+  // other creation on it: the first must pack and finalize before another looks its weights up.
+  xnn_status create_runtime(xnn_subgraph_t subgraph, xnn_workspace_t workspace, pthreadpool_t pool, uint32_t flags,
+                            xnn_runtime_t* runtime);
 
  private:
   std::mutex mutex_;

@@ -2,6 +2,7 @@
 #include "engine/xnn_ops.h"
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 
 #include "engine/engine.h"
@@ -32,6 +33,13 @@ constexpr size_t kExtraFloats = (XNN_EXTRA_BYTES + sizeof(float) - 1) / sizeof(f
 
 std::string describe(xnn_status status) {
   return "xnn_status " + std::to_string(static_cast<int>(status)) + " (" + status_name(status) + ")";
+}
+
+void initialize(const std::string& what) {
+  static std::once_flag once;
+  static xnn_status status = xnn_status_uninitialized;
+  std::call_once(once, [] { status = xnn_initialize(nullptr); });
+  if (status != xnn_status_success) throw ModelError(what + ": xnn_initialize failed with " + describe(status));
 }
 
 DefineFunction define_function(OpType type) {

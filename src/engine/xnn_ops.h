@@ -120,4 +120,8 @@ std::vector<size_t> dims_of(const std::vector<int32_t>& shape);
 // "xnn_status 2 (invalid_parameter)": Debian's XNNPACK logs nothing, so messages carry the code.
 std::string describe(xnn_status status);
 
+// xnn_initialize once per process, by whatever needs XNNPACK first; the library is never deinitialized.
+// Throws ModelError naming `what` (a model or object) if XNNPACK cannot start.
+void initialize(const std::string& what);
+
 }  // namespace posestream::engine::xnn

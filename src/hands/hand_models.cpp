@@ -43,22 +43,26 @@ void check_models(const HandModels& models) {
 
 }  // namespace
 
-HandRuntimes::HandRuntimes(const HandModels& models, int threads) : variant_(models.variant) {
+HandRuntimes::HandRuntimes(const HandModels& models, int threads, std::shared_ptr<engine::Workspace> workspace)
+    : variant_(models.variant) {
   check_models(models);
   if (threads < 1) {
     throw HandError("hands: threads must be >= 1, got " + std::to_string(threads));
   }
-  const engine::RuntimeOptions threading{.threads = threads};
+  const engine::RuntimeOptions threading{.threads = threads,
+                                         .workspace = engine::own_if_null(std::move(workspace))};
   palm_detector_ =
       std::make_unique<PalmDetector>(models.palm_detector, with_precision(threading, models.palm_detector_precision));
   landmark_detector_ =
       std::make_unique<HandLandmarkDetector>(models.landmarks, with_precision(threading, models.landmarks_precision));
 }
 
-HandRuntimes::HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool)
+HandRuntimes::HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool,
+                           std::shared_ptr<engine::Workspace> workspace)
     : variant_(models.variant) {
   check_models(models);
-  const engine::RuntimeOptions threading{.pool = std::move(pool)};
+  const engine::RuntimeOptions threading{.pool = std::move(pool),
+                                         .workspace = engine::own_if_null(std::move(workspace))};
   palm_detector_ =
       std::make_unique<PalmDetector>(models.palm_detector, with_precision(threading, models.palm_detector_precision));
   landmark_detector_ =

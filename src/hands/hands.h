@@ -125,13 +125,18 @@ void set_precision(HandModels& models, engine::Precision requested);
 class PalmDetector;
 class HandLandmarkDetector;
 
-// Per worker thread: the two XNNPACK runtimes, the crop scratch and the palm anchors. Not thread-safe;
+// Per worker thread: the two XNNPACK runtimes (run in turn, their intermediates in one shared
+// engine::Workspace), the crop scratch and the palm anchors. Not thread-safe;
 // holds no per-stream state, so any stream's HandState can be processed with any worker's runtimes.
 class HandRuntimes {
  public:
-  explicit HandRuntimes(const HandModels& models, int threads = 1);  // Throws engine::ModelError, HandError.
+  // Throws engine::ModelError, HandError. `workspace`: the arena of both runtimes' intermediates, shared
+  // with other runtimes that never run at the same time as these; nullptr: one of their own.
+  explicit HandRuntimes(const HandModels& models, int threads = 1,
+                        std::shared_ptr<engine::Workspace> workspace = nullptr);
   // Both runtimes on `pool`, shared with other workers' runtimes (engine::ThreadPool); nullptr: this thread.
-  HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool);
+  HandRuntimes(const HandModels& models, std::shared_ptr<engine::ThreadPool> pool,
+               std::shared_ptr<engine::Workspace> workspace = nullptr);
   ~HandRuntimes();
   HandRuntimes(HandRuntimes&&) noexcept;
   HandRuntimes& operator=(HandRuntimes&&) noexcept;

@@ -64,17 +64,22 @@ void set_precision(PoseModels& models, PoseModel variant, engine::Precision requ
 PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel model,
                             engine::Precision precision = engine::Precision::kFloat32);
 
-// Per worker thread: the engine runtimes of both models, the crop scratch and the detector's anchors.
+// Per worker thread: the engine runtimes of both models (which run in turn, so their intermediate tensors
+// share one engine::Workspace), the crop scratch and the detector's anchors.
 // Not thread-safe; holds no per-stream state, so any stream may run on any worker's runtimes.
 class PoseRuntimes {
  public:
   // `threads` is each runtime's own pool size (1 = the calling thread only). `segmentation` false skips
   // the landmark model's segmentation head (about a third of its cost). Throws engine::ModelError when
-  // the models' inputs or outputs do not have the shapes the pose graph needs.
-  PoseRuntimes(const PoseModels& models, int threads = 1, bool segmentation = false);
+  // the models' inputs or outputs do not have the shapes the pose graph needs. `workspace`: the arena of
+  // both runtimes' intermediates, shared with other runtimes that never run at the same time as these
+  // (e.g. the same worker's hands); nullptr: one of their own.
+  PoseRuntimes(const PoseModels& models, int threads = 1, bool segmentation = false,
+               std::shared_ptr<engine::Workspace> workspace = nullptr);
   // The same with both runtimes on `pool`, shared with other workers' runtimes (see engine::ThreadPool;
   // the runtimes keep it alive). nullptr: the calling thread only.
-  PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::ThreadPool> pool, bool segmentation = false);
+  PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::ThreadPool> pool, bool segmentation = false,
+               std::shared_ptr<engine::Workspace> workspace = nullptr);
 
   bool computes_segmentation() const noexcept { return segmentation_; }
 

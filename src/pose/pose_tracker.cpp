@@ -19,6 +19,7 @@ engine::Runtime make_runtime(std::shared_ptr<const engine::Model> model, const e
   engine::RuntimeOptions options;
   options.threads = threading.threads;
   options.pool = threading.pool;
+  options.workspace = threading.workspace;
   options.outputs = std::move(outputs);
   options.precision = precision;
   return engine::Runtime(std::move(model), std::move(options));
@@ -133,11 +134,19 @@ PoseModels load_pose_models(const std::filesystem::path& models_dir, PoseModel m
   return models;
 }
 
-PoseRuntimes::PoseRuntimes(const PoseModels& models, int threads, bool segmentation)
-    : PoseRuntimes(models, engine::RuntimeOptions{.threads = threads}, segmentation) {}
+PoseRuntimes::PoseRuntimes(const PoseModels& models, int threads, bool segmentation,
+                           std::shared_ptr<engine::Workspace> workspace)
+    : PoseRuntimes(models,
+                   engine::RuntimeOptions{.threads = threads,
+                                          .workspace = engine::own_if_null(std::move(workspace))},
+                   segmentation) {}
 
-PoseRuntimes::PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::ThreadPool> pool, bool segmentation)
-    : PoseRuntimes(models, engine::RuntimeOptions{.pool = std::move(pool)}, segmentation) {}
+PoseRuntimes::PoseRuntimes(const PoseModels& models, std::shared_ptr<engine::ThreadPool> pool, bool segmentation,
+                           std::shared_ptr<engine::Workspace> workspace)
+    : PoseRuntimes(models,
+                   engine::RuntimeOptions{.pool = std::move(pool),
+                                          .workspace = engine::own_if_null(std::move(workspace))},
+                   segmentation) {}
 
 PoseRuntimes::PoseRuntimes(const PoseModels& models, const engine::RuntimeOptions& threading, bool segmentation)
     : detector_(make_runtime(checked_detector(models), threading, {}, models.detector_precision)),

@@ -94,6 +94,8 @@ FramePipeline::FramePipeline(std::shared_ptr<ModelLibrary> models, PipelineOptio
     }
     helper_ = std::make_unique<engine::HelperThread>();
   }
+  pose_workspace_ = std::make_shared<engine::Workspace>();
+  hands_workspace_ = options_.concurrent_stages ? std::make_shared<engine::Workspace>() : pose_workspace_;
 }
 
 void FramePipeline::prewarm(const StreamConfig& config) {
@@ -111,8 +113,9 @@ pose::PoseRuntimes& FramePipeline::pose_runtimes(pose::PoseModel variant, bool s
   if (slot == nullptr) {
     const pose::PoseModels models = models_->pose(variant);
     slot = on_pool(threading)
-               ? std::make_unique<pose::PoseRuntimes>(models, options_.inference_pool, segmentation)
-               : std::make_unique<pose::PoseRuntimes>(models, options_.threads_per_runtime, segmentation);
+               ? std::make_unique<pose::PoseRuntimes>(models, options_.inference_pool, segmentation, pose_workspace_)
+               : std::make_unique<pose::PoseRuntimes>(models, options_.threads_per_runtime, segmentation,
+                                                      pose_workspace_);
   }
   return *slot;
 }
@@ -121,8 +124,9 @@ hands::HandRuntimes& FramePipeline::hand_runtimes(hands::HandModel variant, Thre
   auto& slot = hand_runtimes_[{variant, on_pool(threading)}];
   if (slot == nullptr) {
     const hands::HandModels models = models_->hands(variant);
-    slot = on_pool(threading) ? std::make_unique<hands::HandRuntimes>(models, options_.inference_pool)
-                              : std::make_unique<hands::HandRuntimes>(models, options_.threads_per_runtime);
+    slot = on_pool(threading)
+               ? std::make_unique<hands::HandRuntimes>(models, options_.inference_pool, hands_workspace_)
+               : std::make_unique<hands::HandRuntimes>(models, options_.threads_per_runtime, hands_workspace_);
   }
   return *slot;
 }

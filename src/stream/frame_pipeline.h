@@ -217,6 +217,11 @@ class FramePipeline {
   std::map<std::tuple<pose::PoseModel, bool, bool>, std::unique_ptr<pose::PoseRuntimes>> pose_runtimes_;
   std::map<std::pair<hands::HandModel, bool>, std::unique_ptr<hands::HandRuntimes>> hand_runtimes_;
   std::unique_ptr<engine::HelperThread> helper_;  // With concurrent_stages only.
+  // The arenas of the runtimes' intermediates: one for the whole worker, whose models run one after the
+  // other (a worker holds one largest arena, not one per model); with concurrent_stages the hands, which
+  // then run beside the pose, have their own.
+  std::shared_ptr<engine::Workspace> pose_workspace_;
+  std::shared_ptr<engine::Workspace> hands_workspace_;
 };
 
 // The tracker options a config implies (exposed for the CLI, which runs trackers directly).
