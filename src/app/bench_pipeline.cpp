@@ -67,7 +67,7 @@ struct Sample {
   std::size_t hands_found = 0;
 
   double invocations(const InvokeTimes& invoke) const {
-    return (timing.pose_detector_ran ? invoke.pose_detector : 0) + (landmarks_ran ? invoke.pose_landmarks : 0) +
+    return timing.pose_detector_runs * invoke.pose_detector + (landmarks_ran ? invoke.pose_landmarks : 0) +
            timing.palm_detector_runs * invoke.palm_detector + timing.hand_landmark_runs * invoke.hand_landmarks;
   }
 };
@@ -206,7 +206,7 @@ nlohmann::ordered_json counts_json(const std::vector<Sample>& samples) {
   int detector = 0, landmarks = 0, palm = 0, hand_landmarks = 0, frames_with_pose = 0;
   std::size_t hands_found = 0;
   for (const Sample& sample : samples) {
-    detector += sample.timing.pose_detector_ran ? 1 : 0;
+    detector += sample.timing.pose_detector_runs;
     landmarks += sample.landmarks_ran ? 1 : 0;
     palm += sample.timing.palm_detector_runs;
     hand_landmarks += sample.timing.hand_landmark_runs;

@@ -218,7 +218,7 @@ ResultView view_of(std::uint64_t sequence, std::int64_t timestamp_us, const stre
                     .hands = result.hands,
                     .multi_person = result.multi_person,
                     .people = result.people,
-                    .pose_detector_runs = timing.pose_detector_ran ? 1 : 0,
+                    .pose_detector_runs = timing.pose_detector_runs,
                     .pose_landmark_runs = timing.pose_landmark_runs,
                     .palm_detector_runs = timing.palm_detector_runs,
                     .hand_landmark_runs = timing.hand_landmark_runs,

@@ -36,7 +36,7 @@ void WebSocketSession<Stream>::log_answer(const stream::Answer& answer) const {
         "cpu wait {:.1f} ms; runs: pose detector {}, palm detector {}, hand landmarks {}; found: {} pose, {} hands)",
         id_, result->sequence, timing.decode_ms, timing.pose_ms, timing.hands_ms, timing.total_ms,
         timing.reorder_ms + timing.queue_ms, timing.parallel ? "parallel" : "single", timing.cpu_wait_ms,
-        timing.pose_detector_ran ? 1 : 0, timing.palm_detector_runs,
+        timing.pose_detector_runs, timing.palm_detector_runs,
         timing.hand_landmark_runs, poses, hands);
     return;
   }

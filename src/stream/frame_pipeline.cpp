@@ -219,7 +219,7 @@ void FramePipeline::track_pose(const vision::Image& image, std::int64_t timestam
   result.timing.pose_detector_ms = timing.detector_ms;
   result.timing.pose_landmarks_ms = timing.landmarks_ms;
   result.timing.pose_smoothing_ms = timing.smoothing_ms;
-  result.timing.pose_detector_ran = timing.detector_ran;
+  result.timing.pose_detector_runs = timing.detector_ran ? 1 : 0;
 }
 
 // The hands stage after the pose, with the tracked ROIs' runs already done if `tracked_runs` holds them.

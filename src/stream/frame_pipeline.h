@@ -99,7 +99,9 @@ struct FrameTiming {
   double pose_detector_ms = 0;
   double pose_landmarks_ms = 0;
   double pose_smoothing_ms = 0;
-  bool pose_detector_ran = false;
+  // Pose detector invocations: 0 or 1 with num_poses 1; with more, the whole frame, the zoom and each
+  // tile of the newcomer search count one each (pose::PeopleTiming::detector_runs).
+  int pose_detector_runs = 0;
   int palm_detector_runs = 0;
   int hand_landmark_runs = 0;
   int pose_landmark_runs = 0;  // num_poses > 1: pose landmark model runs, one per person tried (pose::PeopleTiming). Else 0.

@@ -44,7 +44,7 @@ void FramePipeline::track_people(const vision::Image& image, std::int64_t timest
     result.timing.pose_detector_ms = timing.detector_ms;
     result.timing.pose_landmarks_ms = timing.landmarks_ms;
     result.timing.pose_smoothing_ms = timing.smoothing_ms;
-    result.timing.pose_detector_ran = timing.detector_ran;
+    result.timing.pose_detector_runs = timing.detector_runs;
     result.timing.pose_landmark_runs = timing.landmark_runs;
   }
   if (config.hands) track_person_hands(image, timestamp_us, state, result);

@@ -140,7 +140,7 @@ TEST(PeopleResult, SeveralPeopleEachWithTheirHandsAndTheRunCounts) {
   result.people.push_back({3, pose_at(0.25f), {hand_at(0.2f, "Left"), hand_at(0.3f, "Right")}});
   result.people.push_back({5, pose_at(0.75f), {}});
   result.hands.push_back(hand_at(0.9f, "Right"));  // Nobody's.
-  result.timing.pose_detector_ran = true;
+  result.timing.pose_detector_runs = 3;  // The whole frame and two tiles.
   result.timing.pose_landmark_runs = 3;
   result.timing.palm_detector_runs = 0;
   result.timing.hand_landmark_runs = 4;
@@ -160,7 +160,8 @@ TEST(PeopleResult, SeveralPeopleEachWithTheirHandsAndTheRunCounts) {
   for (const json& hand : answer["people"][0]["hands"]) EXPECT_EQ(hand["person"], 3);
   EXPECT_EQ(answer["people"][0]["hands"][1]["handedness"], "Right");
   EXPECT_EQ(answer["people"][1]["hands"], json::array());
-  EXPECT_EQ(answer["runs"], json::parse(R"({"pose_detector":1,"pose_landmarks":3,"palm_detector":0,"hand_landmarks":4})"));
+  EXPECT_EQ(answer["runs"],
+            json::parse(R"({"pose_detector":3,"pose_landmarks":3,"palm_detector":0,"hand_landmarks":4})"));
   // Order: the single-person keys first, people before timing, runs last.
   EXPECT_NE(text.find(R"("hands":[{"handedness":"Right")"), std::string::npos);
   EXPECT_LT(text.find(R"("people":)"), text.find(R"("timing_ms":)"));

@@ -96,7 +96,7 @@ inline void expect_same(const FrameResult& sequential, const FrameResult& concur
     expect_same(a.world_landmarks, b.world_landmarks, hand + " world");
     expect_same(a.roi, b.roi, hand + " ROI");
   }
-  EXPECT_EQ(sequential.timing.pose_detector_ran, concurrent.timing.pose_detector_ran) << where;
+  EXPECT_EQ(sequential.timing.pose_detector_runs, concurrent.timing.pose_detector_runs) << where;
   EXPECT_EQ(sequential.timing.palm_detector_runs, concurrent.timing.palm_detector_runs) << where;
   EXPECT_EQ(sequential.timing.hand_landmark_runs, concurrent.timing.hand_landmark_runs) << where;
   EXPECT_FALSE(sequential.timing.concurrent) << where;

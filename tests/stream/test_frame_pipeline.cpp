@@ -90,7 +90,7 @@ TEST_P(PipelineOnPhoto, GivesPoseAndHandsNearMediaPipeWithTimings) {
   EXPECT_GT(timing.hands_ms, 0);
   EXPECT_GE(timing.total_ms, timing.decode_ms + timing.pose_ms + timing.hands_ms);
   EXPECT_EQ(timing.queue_ms, 0);  // The Session's to fill.
-  EXPECT_TRUE(timing.pose_detector_ran);  // IMAGE mode runs it on every frame.
+  EXPECT_EQ(timing.pose_detector_runs, 1);  // IMAGE mode runs it on every frame.
   EXPECT_EQ(timing.palm_detector_runs, 0) << "with a pose in view the wrists place the hands";
   EXPECT_GE(timing.hand_landmark_runs, static_cast<int>(result.hands.size()));
 }
@@ -105,7 +105,7 @@ TEST(FramePipeline, WithoutPoseTheHandsUseThePalmDetector) {
   ASSERT_TRUE(result.ok()) << result.error;
   EXPECT_FALSE(result.pose.has_value());
   EXPECT_EQ(result.timing.pose_ms, 0);
-  EXPECT_FALSE(result.timing.pose_detector_ran);
+  EXPECT_EQ(result.timing.pose_detector_runs, 0);
   EXPECT_EQ(result.timing.palm_detector_runs, 1);
   EXPECT_GT(result.timing.hands_ms, 0);
 }
@@ -133,12 +133,12 @@ TEST(FramePipeline, TrackingStateLivesInTheStreamNotThePipeline) {
   first.config.hands.reset();
   second.config.hands.reset();
   FramePipeline& pipeline = shared_pipeline();
-  EXPECT_TRUE(pipeline.run(bytes, 1000, first).timing.pose_detector_ran);
-  EXPECT_FALSE(pipeline.run(bytes, 2000, first).timing.pose_detector_ran);
-  EXPECT_TRUE(pipeline.run(bytes, 1000, second).timing.pose_detector_ran);
-  EXPECT_FALSE(pipeline.run(bytes, 3000, first).timing.pose_detector_ran);
+  EXPECT_EQ(pipeline.run(bytes, 1000, first).timing.pose_detector_runs, 1);
+  EXPECT_EQ(pipeline.run(bytes, 2000, first).timing.pose_detector_runs, 0);
+  EXPECT_EQ(pipeline.run(bytes, 1000, second).timing.pose_detector_runs, 1);
+  EXPECT_EQ(pipeline.run(bytes, 3000, first).timing.pose_detector_runs, 0);
   first.reset_tracking();
-  EXPECT_TRUE(pipeline.run(bytes, 4000, first).timing.pose_detector_ran);
+  EXPECT_EQ(pipeline.run(bytes, 4000, first).timing.pose_detector_runs, 1);
 }
 
 TEST(FramePipeline, GarbageBytesAreAnErrorAndTheStreamGoesOn) {

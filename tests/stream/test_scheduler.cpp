@@ -384,8 +384,8 @@ TEST(Scheduler, ConfigureAppliesToLaterFrames) {
     ASSERT_TRUE(std::holds_alternative<ResultAnswer>(answer)) << describe(answer);
     timings.push_back(std::get<ResultAnswer>(answer).result.timing);
   }
-  EXPECT_TRUE(timings[0].pose_detector_ran);
-  EXPECT_FALSE(timings[1].pose_detector_ran);
+  EXPECT_EQ(timings[0].pose_detector_runs, 1);
+  EXPECT_EQ(timings[1].pose_detector_runs, 0);
   EXPECT_EQ(timings[1].pose_ms, 0);
   EXPECT_EQ(timings[1].palm_detector_runs, 1) << "without a pose, hands fall back on the palm detector";
   EXPECT_EQ(timings[2].hands_ms, 0);
