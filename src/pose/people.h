@@ -30,12 +30,13 @@ struct PeopleOptions {
   // (MediaPipe's own policy, pose_landmarker_graph.cc).
   double detector_interval_ms = 500;
   // VIDEO mode, num_poses > 1: when a search of the whole frame finds nobody new (or is not due), the
-  // detector also looks at this many zoomed tiles of the frame (people_search.h: squares of half its long
-  // side, seen twice as large), the next ones in turn at each search, at most once per
-  // detector_interval_ms; a person too small for the whole frame is found when their tile's turn comes
-  // (640x480: 6 tiles, so with 2 every 1.5 s). Each tile is one more detector run: a search costs up to
-  // 1 + newcomer_tile_runs runs. In [0, kMaxNewcomerTileRuns]; 0: the whole frame only. With
-  // detector_interval_ms 0 (MediaPipe's policy) no tiles run.
+  // detector zooms where the whole frame half-saw someone untracked, if it did (people_search.h:
+  // zoom_hint), then looks at this many zoomed tiles of the frame (squares of half its long side, seen
+  // twice as large), the next ones in turn at each search, at most once per detector_interval_ms; a
+  // person too small for the whole frame is found when their tile's turn comes (640x480: 6 tiles, so
+  // with 2 every 1.5 s). Each view is one more detector run: a search costs up to 2 + newcomer_tile_runs
+  // runs. In [0, kMaxNewcomerTileRuns]; 0: the whole frame only (no zoom either). With
+  // detector_interval_ms 0 (MediaPipe's policy) no zoom nor tiles run.
   int newcomer_tile_runs = 2;
   // VIDEO mode: a detection whose ROI overlaps a tracked person's ROI with IoU above this is that person
   // again and is dropped (MediaPipe's AssociationNormRectCalculator uses minTrackingConfidence, 0.5).
@@ -91,7 +92,7 @@ struct PeopleTiming {
 // fails dropped; `state` is not used.
 // VIDEO mode: each tracked person from their own previous landmarks (track_pose's step, smoothing per
 // person if on); the detector on the whole frame as detector_due() says (people_association.h), and on
-// zoomed tiles as search_newcomers() says (people_search.h); newcomers are detections overlapping no
+// a zoom and tiles as search_newcomers() says (people_search.h); newcomers are detections overlapping no
 // tracked ROI (select_newcomers), up to num_poses in all; people whose presence fails are
 // dropped; tracks whose next ROIs overlap are merged (merged_tracks). num_poses 1 gives exactly
 // track_pose's poses. Throws std::invalid_argument for invalid options (validate()) or image, and

@@ -1,10 +1,11 @@
-// The newcomer search of multi-person VIDEO tracking: the zoomed tiles, which detections they keep, and
-// the schedule of whole-frame and tile runs (people_search.h).
+// The newcomer search of multi-person VIDEO tracking: the zoomed tiles and the zoom on a faint detection,
+// which detections they keep, and the schedule of whole-frame, zoom and tile runs (people_search.h).
 #include "pose/people_search.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "pose/people_association.h"
@@ -33,11 +34,18 @@ std::pair<float, float> core_span(const std::vector<double>& starts, size_t i, d
   return {static_cast<float>(low), static_cast<float>(high)};
 }
 
+// The tiles' side in pixels: half the long side, cut to each side of a frame narrower than that.
+std::pair<double, double> tile_size(vision::ImageSize size) {
+  const double side = std::max(size.width, size.height) / kSearchTileZoom;
+  return {std::min<double>(side, size.width), std::min<double>(side, size.height)};
+}
+
 bool inside(const vision::RelativeBox& box, float x, float y) {
   return x >= box.xmin && x <= box.xmin + box.width && y >= box.ymin && y <= box.ymin + box.height;
 }
 
-// One detector run on `tile`: its kept detections' ROIs, counted in `times`.
+// One detector run on `tile` (a zoom view is a tile whose core is its whole view): its kept detections'
+// ROIs, counted in `times`.
 std::vector<vision::NormalizedRect> detect_on_tile(const vision::Image& image, const SearchTile& tile,
                                                    PoseRuntimes& runtimes, const PeopleOptions& options,
                                                    NewcomerSearchTimes& times) {
@@ -49,8 +57,15 @@ std::vector<vision::NormalizedRect> detect_on_tile(const vision::Image& image, c
   ++times.detector_runs;
   std::vector<vision::NormalizedRect> rois;
   for (const PoseDetection& detection : detections) {
-    if (tile_keeps(tile, detection.roi)) rois.push_back(detection.roi);
+    if (tile_keeps(tile, detection)) rois.push_back(detection.roi);
   }
+  return rois;
+}
+
+std::vector<vision::NormalizedRect> rois_of(const std::vector<PoseDetection>& detections) {
+  std::vector<vision::NormalizedRect> rois;
+  rois.reserve(detections.size());
+  for (const PoseDetection& detection : detections) rois.push_back(detection.roi);
   return rois;
 }
 
@@ -65,14 +80,21 @@ std::vector<vision::NormalizedRect> newcomers_among(const std::vector<vision::No
   return chosen;
 }
 
-// The tile search: up to newcomer_tile_runs tiles from state.next_tile on, stopping at the first with a
-// newcomer. Each tile's detections are checked against the tracked people and the newcomers found so far.
+// The tile search: up to newcomer_tile_runs views, the zoom on `hint` first when there is one, then tiles
+// from state.next_tile on, stopping at the first view with a newcomer. Each view's detections are checked
+// against the tracked people.
 std::vector<vision::NormalizedRect> search_tiles_in_turn(const vision::Image& image,
                                                          std::span<const vision::NormalizedRect> tracked_rois,
-                                                         size_t max_new, PeopleState& state, PoseRuntimes& runtimes,
+                                                         size_t max_new, const std::optional<SearchTile>& hint,
+                                                         PeopleState& state, PoseRuntimes& runtimes,
                                                          const PeopleOptions& options, NewcomerSearchTimes& times) {
   const std::vector<SearchTile> tiles = search_tiles({image.width, image.height});
   const int runs = std::min(options.newcomer_tile_runs, static_cast<int>(tiles.size()));
+  if (hint) {
+    std::vector<vision::NormalizedRect> found =
+        newcomers_among(detect_on_tile(image, *hint, runtimes, options, times), tracked_rois, max_new, options);
+    if (!found.empty()) return found;
+  }
   for (int run = 0; run < runs; ++run) {
     const SearchTile& tile = tiles[state.next_tile % tiles.size()];
     state.next_tile = (state.next_tile + 1) % tiles.size();
@@ -88,8 +110,7 @@ std::vector<vision::NormalizedRect> search_tiles_in_turn(const vision::Image& im
 std::vector<SearchTile> search_tiles(vision::ImageSize size) {
   if (size.width <= 0 || size.height <= 0) return {};
   const double width = size.width, height = size.height;
-  const double side = std::max(width, height) / kSearchTileZoom;
-  const double tile_width = std::min(side, width), tile_height = std::min(side, height);
+  const auto [tile_width, tile_height] = tile_size(size);
   const std::vector<double> xs = tile_starts(width, tile_width), ys = tile_starts(height, tile_height);
   std::vector<SearchTile> tiles;
   for (size_t row = 0; row < ys.size(); ++row) {
@@ -106,9 +127,30 @@ std::vector<SearchTile> search_tiles(vision::ImageSize size) {
   return tiles;
 }
 
-bool tile_keeps(const SearchTile& tile, const vision::NormalizedRect& roi) {
-  return inside(tile.core, roi.x_center, roi.y_center) && roi.width <= tile.view.width &&
-         roi.height <= tile.view.height;
+bool tile_keeps(const SearchTile& tile, const PoseDetection& detection) {
+  const std::vector<vision::Point2>& keypoints = detection.detection.keypoints;
+  if (keypoints.size() < 2) return false;
+  return inside(tile.core, detection.roi.x_center, detection.roi.y_center) &&
+         inside(tile.view, keypoints[0].x, keypoints[0].y) && inside(tile.view, keypoints[1].x, keypoints[1].y);
+}
+
+SearchTile zoom_tile(vision::ImageSize size, vision::Point2 centre) {
+  if (size.width <= 0 || size.height <= 0) return {};
+  const auto [tile_width, tile_height] = tile_size(size);
+  const auto width = static_cast<float>(tile_width / size.width);
+  const auto height = static_cast<float>(tile_height / size.height);
+  const vision::RelativeBox view{std::clamp(centre.x - 0.5f * width, 0.0f, 1.0f - width),
+                                 std::clamp(centre.y - 0.5f * height, 0.0f, 1.0f - height), width, height};
+  return {view, view};
+}
+
+std::optional<SearchTile> zoom_hint(vision::ImageSize size, const std::vector<PoseDetection>& faint,
+                                    std::span<const vision::NormalizedRect> tracked_rois, float min_tracking_iou) {
+  const std::vector<vision::NormalizedRect> rois = rois_of(faint);
+  const std::vector<size_t> untracked = select_newcomers(tracked_rois, rois, min_tracking_iou, 1);
+  if (untracked.empty()) return std::nullopt;
+  const vision::RelativeBox& box = faint[untracked.front()].detection.box;
+  return zoom_tile(size, {box.xmin + 0.5f * box.width, box.ymin + 0.5f * box.height});
 }
 
 std::vector<vision::NormalizedRect> search_newcomers(const vision::Image& image, int64_t timestamp_us,
@@ -116,21 +158,23 @@ std::vector<vision::NormalizedRect> search_newcomers(const vision::Image& image,
                                                      size_t max_new, PeopleState& state, PoseRuntimes& runtimes,
                                                      const PeopleOptions& options, NewcomerSearchTimes& times) {
   const size_t tracked = state.people.size();
+  std::optional<SearchTile> hint;  // Where the whole frame half-saw someone untracked.
   if (detector_due(tracked, options.num_poses, options.detector_interval_ms, state.last_detector_run_us,
                    timestamp_us)) {
     state.last_detector_run_us = timestamp_us;
     const auto start = std::chrono::steady_clock::now();
-    const std::vector<PoseDetection> detections = detect_poses(
-        image, runtimes.detector(), runtimes.anchors(), runtimes.scratch(), options.pose.min_detection_confidence);
+    const PoseDetectorRun run =
+        detect_poses_and_faint(image, runtimes.detector(), runtimes.anchors(), runtimes.scratch(),
+                               options.pose.min_detection_confidence, kZoomHintMinScore);
     times.detector_ms += milliseconds_since(start);
     ++times.detector_runs;
-    std::vector<vision::NormalizedRect> rois;
-    for (const PoseDetection& detection : detections) rois.push_back(detection.roi);
-    std::vector<vision::NormalizedRect> found = newcomers_among(rois, tracked_rois, max_new, options);
+    std::vector<vision::NormalizedRect> found =
+        newcomers_among(rois_of(run.detections), tracked_rois, max_new, options);
     if (!found.empty()) {
       state.last_tile_search_us = timestamp_us;  // This interval's search has found someone.
       return found;
     }
+    hint = zoom_hint({image.width, image.height}, run.faint, tracked_rois, options.min_tracking_iou);
   }
   // Tiles on the same budget as the whole frame's newcomer runs (one search per interval), counted from
   // 1 tracked so that with nobody tracked they do not run on every frame as the whole frame does.
@@ -142,7 +186,7 @@ std::vector<vision::NormalizedRect> search_newcomers(const vision::Image& image,
     return {};
   }
   state.last_tile_search_us = timestamp_us;
-  return search_tiles_in_turn(image, tracked_rois, max_new, state, runtimes, options, times);
+  return search_tiles_in_turn(image, tracked_rois, max_new, hint, state, runtimes, options, times);
 }
 
 }  // namespace posestream::pose

@@ -1,6 +1,7 @@
 // The pose detector stage: whole image -> SSD detections -> pose ROIs.
 #include "pose/pose_detector.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -58,12 +59,31 @@ void check_detector_model(const engine::Model& model) {
 
 namespace {
 
+// Weighted NMS over `raw` (normalized to the letterboxed input), then each detection mapped to `region`
+// of the image with its ROI.
+std::vector<PoseDetection> suppress_and_map(const std::vector<vision::Detection>& raw,
+                                            const vision::LetterboxPadding& padding,
+                                            const vision::RelativeBox& region, vision::ImageSize size) {
+  std::vector<PoseDetection> poses;
+  for (const vision::Detection& kept : vision::weighted_nms(raw, kDetectorNmsThreshold)) {
+    PoseDetection pose;
+    pose.detection = to_region(vision::remove_letterbox(kept, padding), region);
+    const std::optional<vision::NormalizedRect> roi = vision::pose_roi_from_detection(pose.detection, size);
+    if (!roi) continue;  // Fewer than 2 keypoints: cannot happen with 12 coordinates, never read past.
+    pose.roi = *roi;
+    poses.push_back(std::move(pose));
+  }
+  return poses;
+}
+
 // The detector on `crop` (pixels of `image`), its detections mapped to `region` (the same rectangle,
 // normalized to the image): a detection at (x, y) of the crop is at region.xmin + x * region.width, ...
-std::vector<PoseDetection> detect_in(const vision::Image& image, const vision::RotatedRect& crop_rect,
-                                     const vision::RelativeBox& region, engine::Runtime& runtime,
-                                     std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
-                                     float min_score) {
+// Anchors scoring min_score or more make `detections`, exactly as with no faint floor (the threshold
+// applies before the NMS, as MediaPipe's); those in [faint_min_score, min_score) are suppressed apart.
+PoseDetectorRun detect_in(const vision::Image& image, const vision::RotatedRect& crop_rect,
+                          const vision::RelativeBox& region, engine::Runtime& runtime,
+                          std::span<const vision::Anchor> anchors, vision::CropScratch& scratch, float min_score,
+                          float faint_min_score) {
   vision::CropOptions crop;
   crop.output_width = kDetectorInputSide;
   crop.output_height = kDetectorInputSide;
@@ -77,23 +97,17 @@ std::vector<PoseDetection> detect_in(const vision::Image& image, const vision::R
   runtime.invoke();
 
   vision::DetectionDecodeOptions decode = vision::pose_detector_decode_options();
-  decode.min_score_threshold = min_score;
+  decode.min_score_threshold = std::min(min_score, faint_min_score);
   const vision::DetectionsResult decoded =
       vision::decode_detections(runtime.output(kBoxesOutput), runtime.output(kScoresOutput), anchors, decode);
   if (!decoded.ok()) {
     throw engine::ModelError(runtime.model().name() + ": pose detector decoding: " + decoded.error);
   }
+  std::vector<vision::Detection> confident, faint;
+  for (const vision::Detection& raw : decoded.detections) (raw.score >= min_score ? confident : faint).push_back(raw);
   const vision::ImageSize size{image.width, image.height};
-  std::vector<PoseDetection> poses;
-  for (const vision::Detection& raw : vision::weighted_nms(decoded.detections, kDetectorNmsThreshold)) {
-    PoseDetection pose;
-    pose.detection = to_region(vision::remove_letterbox(raw, cropped.padding), region);
-    const std::optional<vision::NormalizedRect> roi = vision::pose_roi_from_detection(pose.detection, size);
-    if (!roi) continue;  // Fewer than 2 keypoints: cannot happen with 12 coordinates, never read past.
-    pose.roi = *roi;
-    poses.push_back(std::move(pose));
-  }
-  return poses;
+  return {suppress_and_map(confident, cropped.padding, region, size),
+          suppress_and_map(faint, cropped.padding, region, size)};
 }
 
 }  // namespace
@@ -101,9 +115,15 @@ std::vector<PoseDetection> detect_in(const vision::Image& image, const vision::R
 std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runtime& runtime,
                                         std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
                                         float min_score) {
+  return detect_poses_and_faint(image, runtime, anchors, scratch, min_score, min_score).detections;
+}
+
+PoseDetectorRun detect_poses_and_faint(const vision::Image& image, engine::Runtime& runtime,
+                                       std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
+                                       float min_score, float faint_min_score) {
   // The whole image is region {0, 0, 1, 1}: the mapping multiplies by 1 and adds 0, exact in float.
   return detect_in(image, vision::whole_image_rect(image.width, image.height), vision::RelativeBox{0, 0, 1, 1},
-                   runtime, anchors, scratch, min_score);
+                   runtime, anchors, scratch, min_score, faint_min_score);
 }
 
 std::vector<PoseDetection> detect_poses_in_region(const vision::Image& image, const vision::RelativeBox& region,
@@ -116,7 +136,8 @@ std::vector<PoseDetection> detect_poses_in_region(const vision::Image& image, co
   const vision::NormalizedRect rect{region.xmin + 0.5f * region.width, region.ymin + 0.5f * region.height,
                                     region.width, region.height, 0.0f};
   return detect_in(image, vision::pixel_rect(rect, image.width, image.height), region, runtime, anchors, scratch,
-                   min_score);
+                   min_score, min_score)
+      .detections;
 }
 
 }  // namespace posestream::pose

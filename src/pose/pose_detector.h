@@ -42,4 +42,17 @@ std::vector<PoseDetection> detect_poses_in_region(const vision::Image& image, co
                                                   engine::Runtime& runtime, std::span<const vision::Anchor> anchors,
                                                   vision::CropScratch& scratch, float min_score);
 
+// One detector run's detections: those scoring min_score or more, exactly what detect_poses returns, and
+// the faint ones scoring from faint_min_score up to min_score, suppressed among themselves. A faint
+// detection is a hint, not a person: where the detector half-saw someone (people_search.h zooms there).
+struct PoseDetectorRun {
+  std::vector<PoseDetection> detections;
+  std::vector<PoseDetection> faint;
+};
+
+// detect_poses and its faint detections from the same run (none when faint_min_score >= min_score).
+PoseDetectorRun detect_poses_and_faint(const vision::Image& image, engine::Runtime& runtime,
+                                       std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,
+                                       float min_score, float faint_min_score);
+
 }  // namespace posestream::pose

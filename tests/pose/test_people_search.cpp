@@ -56,11 +56,57 @@ TEST(SearchTiles, CoresSplitTheFrameAndLieInsideTheirViews) {
   EXPECT_TRUE(search_tiles({0, 480}).empty());
 }
 
-TEST(SearchTiles, KeepsPeopleCentredInTheCoreAndNoLargerThanTheTile) {
-  const SearchTile tile = search_tiles({640, 480})[0];  // View [0, 0.5] x [0, 2/3].
-  EXPECT_TRUE(tile_keeps(tile, {0.2f, 0.3f, 0.2f, 0.3f, 0.0f}));
-  EXPECT_FALSE(tile_keeps(tile, {0.45f, 0.3f, 0.2f, 0.3f, 0.0f}));  // In the next tile's core.
-  EXPECT_FALSE(tile_keeps(tile, {0.2f, 0.3f, 0.6f, 0.8f, 0.0f}));   // Larger than the tile: a part of a body.
+// A detection with its ROI centred on mid-hip `hip` and the body's extent keypoint at `extent` (the ROI's
+// size as pose_roi_from_detection's on a square frame; tile_keeps reads only its centre).
+PoseDetection detection_at(vision::Point2 hip, vision::Point2 extent) {
+  PoseDetection detection;
+  detection.detection.keypoints = {hip, extent, {hip.x, hip.y - 0.05f}, {extent.x, extent.y + 0.05f}};
+  const double radius = std::hypot(extent.x - hip.x, extent.y - hip.y);
+  detection.roi = {hip.x, hip.y, float(2.5 * radius), float(2.5 * radius), 0.0f};
+  return detection;
+}
+
+TEST(SearchTiles, KeepsPeopleCentredInTheCoreWhoseKeypointsItSaw) {
+  const SearchTile tile = search_tiles({640, 480})[0];  // View [0, 0.5] x [0, 2/3], core [0, 0.375] x [0, 0.5].
+  EXPECT_TRUE(tile_keeps(tile, detection_at({0.2f, 0.3f}, {0.2f, 0.2f})));
+  EXPECT_FALSE(tile_keeps(tile, detection_at({0.45f, 0.3f}, {0.45f, 0.2f})));  // In the next tile's core.
+  // A body whose ROI (2.5 times hip to extent) is wider than the tile: kept, its keypoints in view.
+  const PoseDetection tall = detection_at({0.3f, 0.45f}, {0.3f, 0.1f});
+  EXPECT_GT(tall.roi.width, tile.view.width);
+  EXPECT_TRUE(tile_keeps(tile, tall));
+  // The extent guessed beyond the view's top edge: a body the tile cuts.
+  EXPECT_FALSE(tile_keeps(tile, detection_at({0.3f, 0.3f}, {0.3f, -0.05f})));
+  PoseDetection no_keypoints = detection_at({0.2f, 0.3f}, {0.2f, 0.2f});
+  no_keypoints.detection.keypoints.resize(1);
+  EXPECT_FALSE(tile_keeps(tile, no_keypoints));
+}
+
+TEST(SearchTiles, AZoomIsATileSizedViewCentredOnItsHintInsideTheFrame) {
+  const SearchTile middle = zoom_tile({640, 480}, {0.5f, 0.4f});
+  EXPECT_FLOAT_EQ(middle.view.width * 640, 320);
+  EXPECT_FLOAT_EQ(middle.view.height * 480, 320);
+  EXPECT_FLOAT_EQ(middle.view.xmin + 0.5f * middle.view.width, 0.5f);
+  EXPECT_FLOAT_EQ(middle.view.ymin + 0.5f * middle.view.height, 0.4f);
+  EXPECT_EQ(middle.core.xmin, middle.view.xmin);  // The zoom answers for all it sees.
+  EXPECT_EQ(middle.core.width, middle.view.width);
+  const SearchTile corner = zoom_tile({640, 480}, {0.95f, 0.02f});  // Moved inside, not cut.
+  EXPECT_FLOAT_EQ(corner.view.xmin + corner.view.width, 1.0f);
+  EXPECT_FLOAT_EQ(corner.view.ymin, 0.0f);
+  EXPECT_EQ(zoom_tile({0, 480}, {0.5f, 0.5f}).view.width, 0.0f);
+}
+
+TEST(SearchTiles, AZoomHintIsTheBestFaintDetectionOverlappingNobodyTracked) {
+  PoseDetection on_tracked = detection_at({0.3f, 0.5f}, {0.3f, 0.4f});
+  on_tracked.detection.box = {0.25f, 0.35f, 0.1f, 0.2f};
+  PoseDetection apart = detection_at({0.7f, 0.5f}, {0.7f, 0.4f});
+  apart.detection.box = {0.65f, 0.35f, 0.1f, 0.2f};
+  const std::vector<vision::NormalizedRect> tracked = {on_tracked.roi};
+  const std::optional<SearchTile> hint = zoom_hint({640, 480}, {on_tracked, apart}, tracked, 0.5f);
+  ASSERT_TRUE(hint.has_value());
+  EXPECT_FLOAT_EQ(hint->view.xmin + 0.5f * hint->view.width, 0.7f);  // The box's centre, not the hip.
+  EXPECT_FLOAT_EQ(hint->view.ymin + 0.5f * hint->view.height, 0.45f);
+  EXPECT_FALSE(zoom_hint({640, 480}, {on_tracked}, tracked, 0.5f).has_value());
+  EXPECT_FALSE(zoom_hint({640, 480}, {}, tracked, 0.5f).has_value());
 }
 
 TEST(SearchTiles, TileRunsAreValidated) {
@@ -216,8 +262,9 @@ vision::Image crop(const vision::Image& image, int width, int height) {
 }
 
 // The searches on the same sequence, both models. The tiles (the defaults: every 500 ms the whole frame,
-// then 2 tiles if it finds nobody new) against the whole frame alone on the same budget (every 500 / 3 ms:
-// as many runs while someone is tracked; with nobody tracked both run the whole frame on every frame):
+// then a zoom where it half-saw someone and 2 tiles if it finds nobody new) against the whole frame alone
+// about as often (every 500 / 3 ms: as many runs while someone is tracked as a search without a zoom; with
+// nobody tracked both run the whole frame on every frame; the runs each made are compared):
 // the tiles find more of the annotated people, with no more detector runs, and what they track is
 // somebody. The whole frame every 500 ms (before the tiles) is printed too.
 void expect_tiles_find_more(const char* name, const vision::Image& still, const std::vector<StillPerson>& truth) {
@@ -255,6 +302,33 @@ TEST(PeopleSearch, TilesFindSmallPeopleTheWholeFrameMissesOnPets2006) {
   if (!demo) GTEST_SKIP() << "pets2006_demo.jpg missing: run scripts/fetch-test-images";
   expect_tiles_find_more("pets2006", crop(*demo, 343, 266),
                          {{96, 55}, {188, 105}, {25, 180}, {128, 190}, {188, 190}});
+}
+
+// The zoom's hints come from the whole frame's own run: its confident detections stay exactly what
+// detect_poses gives (the threshold applies before the NMS, as MediaPipe's), the faint ones lie between the
+// floor and the threshold. On the PETS 2006 panel, whose small people the detector half-sees.
+TEST(PeopleSearch, FaintDetectionsLeaveTheConfidentOnesAsDetectPosesGivesThem) {
+  const std::optional<vision::Image> demo = load_still("pets2006_demo.jpg");
+  if (!demo) GTEST_SKIP() << "pets2006_demo.jpg missing: run scripts/fetch-test-images";
+  PoseRuntimes runtimes(load_pose_models(posestream::testing::models_dir(), PoseModel::full));
+  const vision::Image image = crop(*demo, 343, 266);
+  const std::vector<PoseDetection> alone =
+      detect_poses(image, runtimes.detector(), runtimes.anchors(), runtimes.scratch(), 0.5f);
+  const PoseDetectorRun run = detect_poses_and_faint(image, runtimes.detector(), runtimes.anchors(),
+                                                     runtimes.scratch(), 0.5f, kZoomHintMinScore);
+  ASSERT_EQ(run.detections.size(), alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    EXPECT_EQ(run.detections[i].detection.score, alone[i].detection.score);
+    EXPECT_EQ(run.detections[i].roi.x_center, alone[i].roi.x_center);
+    EXPECT_EQ(run.detections[i].roi.width, alone[i].roi.width);
+  }
+  EXPECT_FALSE(run.faint.empty());
+  for (const PoseDetection& faint : run.faint) {
+    EXPECT_GE(faint.detection.score, kZoomHintMinScore);
+    EXPECT_LT(faint.detection.score, 0.5f);
+  }
+  EXPECT_TRUE(detect_poses_and_faint(image, runtimes.detector(), runtimes.anchors(), runtimes.scratch(), 0.5f, 0.5f)
+                  .faint.empty());
 }
 
 }  // namespace

@@ -10,12 +10,14 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "people_compare.h"
+#include "pose/people_search.h"
 
 namespace posestream::pose {
 namespace {
@@ -37,27 +39,35 @@ std::vector<Affine> load_affines() {
 }
 
 // MediaPipe reports no ids: its people are followed from frame to frame by nearest match (the sequence
-// moves by a smooth affine, a few pixels per frame). labels[f][t]: the label of its person t in frame f.
+// moves by a smooth affine, a few pixels per frame). Someone MediaPipe loses and finds again a few frames
+// later (its lite model holds the third person on frame 17, then from 23 on) keeps their label when they
+// are within kMaxMatchDistance per frame of the gap from where it last had them: one person, not two.
+// labels[f][t]: the label of its person t in frame f.
 std::vector<std::vector<int>> label_their_people(const golden::Sequence& sequence) {
+  struct LastSeen {
+    size_t frame;
+    const golden::Person* person;
+  };
   std::vector<std::vector<int>> labels;
+  std::map<int, LastSeen> last_seen;
   int next_label = 0;
   for (size_t f = 0; f < sequence.frames.size(); ++f) {
     const auto& people = sequence.frames[f].people;
     std::vector<int> frame_labels(people.size(), -1);
-    for (size_t t = 0; t < people.size() && f > 0; ++t) {
-      double best = kMaxMatchDistance;
-      const auto& previous = sequence.frames[f - 1].people;
-      for (size_t p = 0; p < previous.size(); ++p) {
-        const double distance = testing::golden_distance(people[t], previous[p]);
-        if (distance < best) {
+    std::set<int> taken;
+    for (size_t t = 0; t < people.size(); ++t) {
+      double best = std::numeric_limits<double>::infinity();
+      for (const auto& [label, seen] : last_seen) {
+        const double distance = testing::golden_distance(people[t], *seen.person);
+        if (!taken.contains(label) && distance < kMaxMatchDistance * double(f - seen.frame) && distance < best) {
           best = distance;
-          frame_labels[t] = labels[f - 1][p];
+          frame_labels[t] = label;
         }
       }
+      if (frame_labels[t] < 0) frame_labels[t] = next_label++;
+      taken.insert(frame_labels[t]);
     }
-    for (int& label : frame_labels) {
-      if (label < 0) label = next_label++;
-    }
+    for (size_t t = 0; t < people.size(); ++t) last_seen[frame_labels[t]] = {f, &people[t]};
     labels.push_back(frame_labels);
   }
   return labels;
@@ -102,9 +112,8 @@ struct SequenceRun {
   std::set<int64_t> ids_seen;  // Every id of ours matched so far.
   std::vector<double> our_still_px, their_still_px;  // Matched people the still has.
   std::vector<double> same_roi_mean, same_roi_max;   // Frames where both ran on the same detection ROI.
-  // People arriving after frame 0, by label: the first frame where our detector ran and MediaPipe's IMAGE
-  // golden holds them (so our detections did), and the frames they were missed from then on.
-  std::map<int, int> found_by_our_runs, missed_after_found;
+  // Per label: the first frame one of ours matched them, and the frames they were missed from then on.
+  std::map<int, int> first_matched, missed_after_matched;
 };
 
 double median(std::vector<double> values) {
@@ -139,22 +148,12 @@ class PeopleSequence : public ::testing::TestWithParam<PoseModel> {
       GTEST_SKIP() << "sequence frames missing: " << sequence_dir() / sequence_.frames.front().file;
     }
     labels_ = label_their_people(sequence_);
-    const auto image_golden = sequence_dir() / kSequence / ("pose_" + variant_ + "_image.json");
-    if (std::filesystem::is_regular_file(image_golden)) image_golden_ = golden::load_sequence(image_golden);
     const golden::ImageResult still = golden::load_image_result(
         testing::multi_dir() / "results" / "aic_ff945ae2" / ("pose_" + variant_ + ".json"));
     reference_ = StillReference{still.people, still.width, still.height, load_affines()};
   }
 
   SequenceRun run(double detector_interval_ms, int newcomer_tile_runs);
-  // Whether MediaPipe's IMAGE golden of `frame` holds `person` (the detector finds them on that frame).
-  bool detectable(const golden::Frame& frame, const golden::Person& person) const {
-    if (!image_golden_) return false;
-    const auto& found = image_golden_->frames.at(size_t(frame.index)).people;
-    return std::any_of(found.begin(), found.end(), [&](const golden::Person& other) {
-      return testing::golden_distance(person, other) < kMaxMatchDistance;
-    });
-  }
   void record_frame(const golden::Frame& frame, const std::vector<Person>& people, int detector_runs,
                     SequenceRun& run) const;
 
@@ -162,7 +161,6 @@ class PeopleSequence : public ::testing::TestWithParam<PoseModel> {
   golden::Sequence sequence_;
   std::vector<std::vector<int>> labels_;
   StillReference reference_;
-  std::optional<golden::Sequence> image_golden_;  // Every frame in IMAGE mode (full only).
 };
 
 SequenceRun PeopleSequence::run(double detector_interval_ms, int newcomer_tile_runs) {
@@ -199,17 +197,14 @@ void PeopleSequence::record_frame(const golden::Frame& frame, const std::vector<
   for (size_t t = 0; t < frame.people.size(); ++t) {
     const int label = labels_[size_t(frame.index)][t];
     if (run.their_frames[label]++ == 0) run.first_frame[label] = frame.index;
-    if (detector_ran && run.first_frame[label] > 0 && !run.found_by_our_runs.contains(label) &&
-        detectable(frame, frame.people[t])) {
-      run.found_by_our_runs[label] = frame.index;
-    }
     if (!pairs[t]) {
       ++run.missed[label];
-      if (run.found_by_our_runs.contains(label)) ++run.missed_after_found[label];
+      if (run.first_matched.contains(label)) ++run.missed_after_matched[label];
       std::cout << " | their " << label << " missed";
       continue;
     }
     const Person& ours = people[*pairs[t]];
+    run.first_matched.try_emplace(label, frame.index);
     run.our_ids[label].insert(ours.id);
     const bool first_seen = run.ids_seen.insert(ours.id).second;
     const testing::PoseErrors errors = testing::compare_pose(ours.pose, frame.people[t]);
@@ -247,8 +242,8 @@ void print_people(const std::string& variant, const SequenceRun& run) {
     std::cout << "[people sequence] " << variant << " their person " << label << " from frame "
               << run.first_frame.at(label) << ": " << frames << " frames, missed " << count_of(run.missed, label)
               << ", our ids " << ids_of(run, label).size();
-    const auto found = run.found_by_our_runs.find(label);
-    if (found != run.found_by_our_runs.end()) std::cout << ", in our detector's run on frame " << found->second;
+    const auto found = run.first_matched.find(label);
+    if (found != run.first_matched.end()) std::cout << ", ours from frame " << found->second;
     std::cout << "\n";
   }
 }
@@ -276,37 +271,42 @@ TEST_P(PeopleSequence, WithMediaPipesDetectorPolicyTracksEveryoneItTracks) {
   EXPECT_LE(percentile90(run.our_still_px), kMaxStillErrorRatio * percentile90(run.their_still_px));
 }
 
-// The defaults (a search every 500 ms: the whole frame, then 2 zoomed tiles if it finds nobody new): the
-// detector's runs bounded and >= 5x fewer than MediaPipe's policy (the issue's target: <= 12 here); the
-// people present from the start tracked throughout. A later arrival is asserted once one of our runs held
-// them on a frame where MediaPipe's IMAGE golden (the same detector, whole frame) holds them too.
-// Measured (not asserted, since it does not hold): the person MediaPipe holds from frame 17 is found
-// neither by the whole frame nor by the tiles on frames 15, 30 and 45 (10 runs), so issue 16's "every person
-// MediaPipe's VIDEO mode tracks is tracked too" is still open for them. The tiles were designed and checked
-// on non-golden photos (test_people_search.cpp), not fitted to this sequence.
+// The defaults (a search every 500 ms: the whole frame, then, if it finds nobody new, a zoom where it
+// half-saw someone untracked and 2 zoomed tiles): the detector's runs bounded and >= 5x fewer than
+// MediaPipe's policy (the issue's target: <= 12 here), and everyone MediaPipe's VIDEO mode tracks tracked
+// too, with one id, missed on at most 2 of its frames from the first we track them. A later arrival may be
+// found later than MediaPipe finds them (its detector runs on every frame), but within the search's worst
+// case: the next search an interval after they appear, then a whole round of the tiles. Measured: the
+// third person (from frame 17, about 100 px tall) is found at frame 45 by the zoom, 10 runs in all. This
+// sequence's failure without the zoom (the tiles' turns missed him) is why the zoom exists; it has no
+// parameter fitted here (its floor is a round 0.1) and was checked on non-golden photos
+// (test_people_search.cpp), where the tiles with it still find more people than the whole frame.
 TEST_P(PeopleSequence, WithTheDetectorIntervalBoundsItsRuns) {
   const PeopleOptions defaults;
   const SequenceRun run = this->run(defaults.detector_interval_ms, defaults.newcomer_tile_runs);
   const double duration_ms = static_cast<double>(sequence_.frames.back().timestamp_ms);
   // Runs on frames with nobody tracked are free of the interval; nobody is tracked only before frame 0's.
-  // Each search is the whole frame and at most newcomer_tile_runs tiles.
+  // Each search is the whole frame, a zoom and at most newcomer_tile_runs tiles.
   const int bound = (static_cast<int>(std::ceil(duration_ms / defaults.detector_interval_ms)) + 1) *
-                    (1 + defaults.newcomer_tile_runs);
+                    (2 + defaults.newcomer_tile_runs);
+  const int tiles = static_cast<int>(search_tiles({sequence_.width, sequence_.height}).size());
+  const int searches_per_round = (tiles + defaults.newcomer_tile_runs - 1) / defaults.newcomer_tile_runs;
+  const int latency_frames =
+      static_cast<int>(std::ceil((1 + searches_per_round) * defaults.detector_interval_ms * 30 / 1000));
   std::cout << "[people sequence] " << variant_ << " interval " << defaults.detector_interval_ms
             << " ms, " << defaults.newcomer_tile_runs << " tiles per search: detector runs " << run.detector_runs
-            << " (bound " << bound << "), MediaPipe's policy "
-            << run.their_policy_runs << "\n";
+            << " (bound " << bound << "), MediaPipe's policy " << run.their_policy_runs
+            << "; a newcomer found within " << latency_frames << " frames\n";
   print_people(variant_, run);
   EXPECT_LE(run.detector_runs, bound);
   EXPECT_GE(run.their_policy_runs, 5 * run.detector_runs);
   for (const auto& [label, frames] : run.their_frames) {
-    if (run.first_frame.at(label) != 0) continue;  // Reported above; see reachable_arrivals below.
-    EXPECT_LE(count_of(run.missed, label), kMaxMissedFrames) << "their person " << label;
+    const auto found = run.first_matched.find(label);
+    ASSERT_NE(found, run.first_matched.end()) << "their person " << label << " (from frame "
+                                              << run.first_frame.at(label) << ") never tracked";
+    EXPECT_LE(found->second - run.first_frame.at(label), latency_frames) << "their person " << label;
+    EXPECT_LE(count_of(run.missed_after_matched, label), kMaxMissedFrames) << "their person " << label;
     EXPECT_EQ(ids_of(run, label).size(), 1u) << "their person " << label;
-  }
-  for (const auto& [label, from_frame] : run.found_by_our_runs) {
-    EXPECT_LE(count_of(run.missed_after_found, label), kMaxMissedFrames)
-        << "their person " << label << ", in our detector's run on frame " << from_frame;
   }
 }
 
