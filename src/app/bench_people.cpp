@@ -220,8 +220,8 @@ void run(const BenchOptions& options) {
       sequence_detector_runs(frames, defaults.detector_interval_ms, defaults.newcomer_tile_runs, runtimes, model);
   const SequenceRuns theirs = sequence_detector_runs(frames, 0, 0, runtimes, model);  // Whole frame, every frame.
   std::printf("sequence %s: %zu frames at 30/s, num_poses 4: detector runs %d (%.1f/s) with detector_interval_ms "
-              "%.0f (the whole frame, a zoom on a hint, %d tiles per search), %d (%.1f/s) with MediaPipe's policy (interval 0, whole frame): "
-              "%.1fx fewer\n",
+              "%.0f (the whole frame, a zoom on a hint, %d tiles per search), %d (%.1f/s) with MediaPipe's "
+              "policy (interval 0, whole frame): %.1fx fewer\n",
               sequence_path.filename().string().c_str(), frames.size(), ours.runs, ours.runs / seconds,
               defaults.detector_interval_ms, defaults.newcomer_tile_runs, theirs.runs, theirs.runs / seconds,
               ours.runs > 0 ? static_cast<double>(theirs.runs) / ours.runs : 0.0);

@@ -62,13 +62,6 @@ std::vector<vision::NormalizedRect> detect_on_tile(const vision::Image& image, c
   return rois;
 }
 
-std::vector<vision::NormalizedRect> rois_of(const std::vector<PoseDetection>& detections) {
-  std::vector<vision::NormalizedRect> rois;
-  rois.reserve(detections.size());
-  for (const PoseDetection& detection : detections) rois.push_back(detection.roi);
-  return rois;
-}
-
 // The newcomers among `detections`, as select_newcomers chooses them.
 std::vector<vision::NormalizedRect> newcomers_among(const std::vector<vision::NormalizedRect>& detections,
                                                     std::span<const vision::NormalizedRect> tracked_rois,
@@ -80,8 +73,8 @@ std::vector<vision::NormalizedRect> newcomers_among(const std::vector<vision::No
   return chosen;
 }
 
-// The tile search: up to newcomer_tile_runs views, the zoom on `hint` first when there is one, then tiles
-// from state.next_tile on, stopping at the first view with a newcomer. Each view's detections are checked
+// The tile search: the zoom on `hint` when there is one, then up to newcomer_tile_runs tiles from
+// state.next_tile on, stopping at the first view with a newcomer. Each view's detections are checked
 // against the tracked people.
 std::vector<vision::NormalizedRect> search_tiles_in_turn(const vision::Image& image,
                                                          std::span<const vision::NormalizedRect> tracked_rois,

@@ -71,12 +71,11 @@ struct NewcomerSearchTimes {
 // tracked), at most `max_new` newcomers, each overlapping no tracked ROI nor an earlier newcomer
 // (select_newcomers, options.min_tracking_iou):
 // - the whole frame when detector_due() says so (every frame with nobody tracked);
-// - then, when that found no newcomer (or did not run), options.newcomer_tile_runs views: first the
-//   whole frame's zoom_hint when it has one, then tiles of search_tiles(), continuing where the last tile
-//   search stopped, at most once per
-//   options.detector_interval_ms, only with num_poses > 1 (num_poses 1 is track_pose's policy exactly)
-//   and an interval > 0 (0 is MediaPipe's policy exactly). A tile search stops at its first tile with a
-//   newcomer.
+// - then, when that found no newcomer (or did not run), the whole frame's zoom_hint when it has one and
+//   options.newcomer_tile_runs tiles of search_tiles(), continuing where the last tile search stopped,
+//   at most once per options.detector_interval_ms, only with num_poses > 1 (num_poses 1 is track_pose's
+//   policy exactly), newcomer_tile_runs > 0 and an interval > 0 (0 is MediaPipe's policy exactly). This
+//   search stops at its first view with a newcomer.
 // Every detector invocation is counted in `times`. Updates the schedule in `state` (not its people).
 std::vector<vision::NormalizedRect> search_newcomers(const vision::Image& image, int64_t timestamp_us,
                                                      std::span<const vision::NormalizedRect> tracked_rois,

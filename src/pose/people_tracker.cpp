@@ -31,10 +31,7 @@ std::vector<vision::NormalizedRect> detect_rois(const vision::Image& image, Pose
   times.detector_ms = milliseconds_since(start);
   times.detector_ran = true;
   times.detector_runs = 1;
-  std::vector<vision::NormalizedRect> rois;
-  rois.reserve(detections.size());
-  for (const PoseDetection& detection : detections) rois.push_back(detection.roi);
-  return rois;
+  return rois_of(detections);
 }
 
 // One person's landmark run through track_pose's own step, its times added to the frame's. `roi` by value:

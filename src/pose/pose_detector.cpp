@@ -61,7 +61,7 @@ namespace {
 
 // Weighted NMS over `raw` (normalized to the letterboxed input), then each detection mapped to `region`
 // of the image with its ROI.
-std::vector<PoseDetection> suppress_and_map(const std::vector<vision::Detection>& raw,
+std::vector<PoseDetection> suppress_and_map(std::span<const vision::Detection> raw,
                                             const vision::LetterboxPadding& padding,
                                             const vision::RelativeBox& region, vision::ImageSize size) {
   std::vector<PoseDetection> poses;
@@ -98,19 +98,29 @@ PoseDetectorRun detect_in(const vision::Image& image, const vision::RotatedRect&
 
   vision::DetectionDecodeOptions decode = vision::pose_detector_decode_options();
   decode.min_score_threshold = std::min(min_score, faint_min_score);
-  const vision::DetectionsResult decoded =
+  vision::DetectionsResult decoded =
       vision::decode_detections(runtime.output(kBoxesOutput), runtime.output(kScoresOutput), anchors, decode);
   if (!decoded.ok()) {
     throw engine::ModelError(runtime.model().name() + ": pose detector decoding: " + decoded.error);
   }
-  std::vector<vision::Detection> confident, faint;
-  for (const vision::Detection& raw : decoded.detections) (raw.score >= min_score ? confident : faint).push_back(raw);
+  // Stable: each side keeps the anchor order decode_detections gave, so the confident side reaches the NMS
+  // exactly as without a faint floor.
+  std::vector<vision::Detection>& raw = decoded.detections;
+  const auto faint = std::stable_partition(raw.begin(), raw.end(),
+                                           [min_score](const vision::Detection& d) { return d.score >= min_score; });
   const vision::ImageSize size{image.width, image.height};
-  return {suppress_and_map(confident, cropped.padding, region, size),
-          suppress_and_map(faint, cropped.padding, region, size)};
+  return {suppress_and_map({raw.begin(), faint}, cropped.padding, region, size),
+          suppress_and_map({faint, raw.end()}, cropped.padding, region, size)};
 }
 
 }  // namespace
+
+std::vector<vision::NormalizedRect> rois_of(std::span<const PoseDetection> detections) {
+  std::vector<vision::NormalizedRect> rois;
+  rois.reserve(detections.size());
+  for (const PoseDetection& detection : detections) rois.push_back(detection.roi);
+  return rois;
+}
 
 std::vector<PoseDetection> detect_poses(const vision::Image& image, engine::Runtime& runtime,
                                         std::span<const vision::Anchor> anchors, vision::CropScratch& scratch,

@@ -42,6 +42,9 @@ std::vector<PoseDetection> detect_poses_in_region(const vision::Image& image, co
                                                   engine::Runtime& runtime, std::span<const vision::Anchor> anchors,
                                                   vision::CropScratch& scratch, float min_score);
 
+// The ROIs of `detections`, in their order (the landmark model's inputs).
+std::vector<vision::NormalizedRect> rois_of(std::span<const PoseDetection> detections);
+
 // One detector run's detections: those scoring min_score or more, exactly what detect_poses returns, and
 // the faint ones scoring from faint_min_score up to min_score, suppressed among themselves. A faint
 // detection is a hint, not a person: where the detector half-saw someone (people_search.h zooms there).
