@@ -30,10 +30,10 @@ std::vector<std::vector<float>> outputs_of(const Runtime& runtime) {
   return outputs;
 }
 
-// The four kinds of model a worker runs, smallest arena first, so the shared arena grows (and moves)
-// while earlier runtimes are already set up on it.
-const std::vector<std::string> kModels = {"hand_landmark_lite", "pose_detection", "pose_landmark_lite",
-                                          "palm_detection_lite"};
+// The four kinds of model a worker runs, smallest arena first (3.4 to 4.2 MiB on the patched XNNPACK), so
+// the shared arena grows (and moves) while earlier runtimes are already set up on it.
+const std::vector<std::string> kModels = {"palm_detection_lite", "pose_landmark_lite", "pose_detection",
+                                          "hand_landmark_lite"};
 
 TEST(RuntimeWorkspace, SharedArenaComputesWhatOwnArenasCompute) {
   const auto workspace = std::make_shared<Workspace>();
