@@ -90,7 +90,9 @@ std::pair<double, double> mean_errors(const Outputs& exact, const Outputs& round
     image += std::hypot(exact.landmarks[i * 5] - rounded.landmarks[i * 5],
                         exact.landmarks[i * 5 + 1] - rounded.landmarks[i * 5 + 1]) / 256.0;
     double squares = 0;
-    for (size_t axis = 0; axis < 3; ++axis) squares += std::pow(exact.world[i * 3 + axis] - rounded.world[i * 3 + axis], 2);
+    for (size_t axis = 0; axis < 3; ++axis) {
+      squares += std::pow(exact.world[i * 3 + axis] - rounded.world[i * 3 + axis], 2);
+    }
     world += std::sqrt(squares) * 100.0;
   }
   return {image / kPoseLandmarkCount, world / kPoseLandmarkCount};
@@ -122,7 +124,8 @@ void study() {
   const std::vector<std::vector<float>> crops = golden_crops(models);
   std::vector<Outputs> exact;
   for (const std::vector<float>& crop : crops) exact.push_back(run(graph, crop));
-  std::printf("pose_landmark_full, %zu golden crops; errors against the same model with float32 filters\n", crops.size());
+  std::printf("pose_landmark_full, %zu golden crops; errors against the same model with float32 filters\n",
+              crops.size());
   std::printf("%-24s %5s %18s %18s %18s\n", "filters rounded", "bits", "image mean (med)", "world cm (median)",
               "world cm (max)");
   for (const LayerClass layers : {LayerClass::all, LayerClass::pointwise, LayerClass::depthwise, LayerClass::spatial}) {
