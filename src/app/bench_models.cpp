@@ -14,6 +14,7 @@
 
 #include "app/bench_models.h"
 #include "app/commands.h"
+#include "app/measure.h"
 #include "app/precision_flag.h"
 #include "engine/engine.h"
 
@@ -31,24 +32,6 @@ using bench_models::Options;
 using bench_models::Row;
 using bench_models::Timing;
 
-// The 1-minute load average before measuring: timings on a busy machine are not comparable.
-std::optional<double> load_average() {
-  std::ifstream file("/proc/loadavg");
-  double value = 0;
-  if (file >> value) return value;
-  return std::nullopt;
-}
-
-double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Nearest-rank percentile of a sorted, non-empty sample.
-double percentile(const std::vector<double>& sorted, double fraction) {
-  const auto rank = static_cast<size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
-}
-
 // Inputs get a fixed pattern in [0, 1], like a normalized image; the values do not change the work.
 void fill_inputs(engine::Runtime& runtime) {
   for (size_t i = 0; i < runtime.input_count(); ++i) {
@@ -64,7 +47,6 @@ std::vector<OperatorKind> operator_kinds(const std::vector<std::vector<engine::O
   for (size_t op = 0; op < invokes.front().size(); ++op) {
     std::vector<double> times;
     for (const auto& invoke : invokes) times.push_back(invoke.at(op).microseconds / 1000.0);
-    std::sort(times.begin(), times.end());
     const std::string& name = invokes.front()[op].name;
     auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const OperatorKind& k) { return k.name == name; });
     if (kind == kinds.end()) kind = kinds.insert(kinds.end(), OperatorKind{.name = name});
@@ -105,7 +87,6 @@ Row measure(const std::shared_ptr<const engine::Model>& model, const std::string
     }
   }
   for (size_t k = 0; k < count; ++k) {
-    std::sort(times[k].begin(), times[k].end());
     row.timings[k].median_ms = percentile(times[k], 0.5);
     row.timings[k].p90_ms = percentile(times[k], 0.9);
     row.timings[k].operators = operator_kinds(profiles[k]);

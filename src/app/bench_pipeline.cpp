@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/measure.h"
 #include "app/bench_pipeline.h"
 #include "app/pipeline_flags.h"
 #include "app/precision_flag.h"
@@ -72,10 +73,6 @@ struct Sample {
   }
 };
 
-double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 double cpu_ms(clockid_t clock) {
   timespec now{};
   clock_gettime(clock, &now);
@@ -87,14 +84,6 @@ double cpu_ms(clockid_t clock) {
 // With a pool it misses the pool threads' share: process_cpu_ms() has it (the process runs nothing else).
 double thread_cpu_ms() { return cpu_ms(CLOCK_THREAD_CPUTIME_ID); }
 double process_cpu_ms() { return cpu_ms(CLOCK_PROCESS_CPUTIME_ID); }
-
-
-std::optional<double> load_average() {
-  std::ifstream file("/proc/loadavg");
-  double value = 0;
-  if (file >> value) return value;
-  return std::nullopt;
-}
 
 std::filesystem::path default_image(const std::filesystem::path& models_dir) {
   for (const char* shared : {"../../shared", "../shared", "shared"}) {

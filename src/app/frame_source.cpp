@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "app/measure.h"
 #include "app/pipeline_flags.h"
 #include "vision/decode.h"
 
@@ -19,10 +20,6 @@ namespace posestream::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 std::int64_t frame_interval_us(double fps) { return std::llround(1e6 / fps); }
 

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/measure.h"
+
 namespace posestream::app {
 namespace {
 
@@ -23,13 +25,6 @@ double ms_between(std::chrono::steady_clock::time_point from, std::chrono::stead
 }
 
 }  // namespace
-
-double percentile(std::vector<double>& values, double fraction) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size())));
-  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
-}
 
 LoadStream::LoadStream(net::io_context& io, ssl::context& tls_context, const LoadPlan& plan,
                        const std::vector<std::string>& frames, std::uint32_t seed)

@@ -168,7 +168,4 @@ class LoadStream : public std::enable_shared_from_this<LoadStream> {
   LoadStats stats_;
 };
 
-// Percentile (nearest rank) of `values`, which it sorts; 0 if empty.
-double percentile(std::vector<double>& values, double fraction);
-
 }  // namespace posestream::app

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/measure.h"
+
 namespace posestream::app {
 namespace {
 
