@@ -134,6 +134,7 @@ struct PoseTiming {
   double landmarks_ms = 0;
   double smoothing_ms = 0;
   bool detector_ran = false;
+  bool landmarks_ran = false;  // The landmark model ran (there was a croppable ROI), whether or not it found a pose.
 };
 
 // One frame. IMAGE mode (static_image_mode) runs the detector every call and never smooths. VIDEO mode

@@ -167,6 +167,7 @@ std::optional<Pose> track_roi(const vision::Image& image, std::optional<vision::
                                 options.segmentation && runtimes.computes_segmentation());
   }
   times.landmarks_ms = milliseconds_since(start);
+  times.landmarks_ran = result.has_value();  // run_pose_landmarks gives nothing only when it ran nothing.
   if (video) state.last_timestamp_us = timestamp_us;
   if (!result || !result->present) {
     if (video) lose_track(state);

@@ -108,7 +108,8 @@ Metrics::Metrics()
                          .Name("posestream_http_requests_total")
                          .Help("HTTP requests, by route and status")
                          .Register(*registry_)),
-      parallelism_(*registry_) {
+      parallelism_(*registry_),
+      model_runs_(*registry_) {
   frames_by_outcome_[0] = &frames_.Add({{"outcome", "result"}});
   for (stream::DroppedReason reason : kReasons) {
     frames_by_outcome_[outcome_index(reason)] = &frames_.Add({{"outcome", stream::to_string(reason)}});
@@ -149,6 +150,7 @@ void Metrics::on_result(const stream::FrameTiming& timing) {
   for (std::size_t i = 0; i < stages_.size(); ++i) stages_[i]->Observe(seconds(stage_ms[i]));
   end_to_end_.Observe(seconds(timing.reorder_ms + timing.queue_ms + timing.total_ms));
   parallelism_.on_result(timing);
+  model_runs_.on_result(timing);
 }
 
 const char* to_string(SessionTransport transport) {

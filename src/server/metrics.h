@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "server/model_run_metrics.h"
 #include "server/parallelism_metrics.h"
 #include "stream/stream.h"
 
@@ -44,7 +45,8 @@ const char* to_string(SessionTransport transport);  // "ws", "socketio_polling",
 //   posestream_tls_handshake_failures_total  TLS handshakes that failed or timed out (plain HTTP on a TLS
 //                                     port, an untrusted certificate); peers that closed before a hello are not counted
 //   posestream_http_requests_total{route="ws|detect|healthz|readyz|metrics|static|other",code="..."}
-//   and ParallelismMetrics' (server/parallelism_metrics.h): frames by path, CPU wait, the governor's state
+//   and ParallelismMetrics' (server/parallelism_metrics.h): frames by path, CPU wait, the governor's state;
+//   and ModelRunMetrics' (server/model_run_metrics.h): model invocations by model, people per result
 class Metrics {
  public:
   Metrics();
@@ -97,6 +99,7 @@ class Metrics {
   prometheus::Counter& tls_handshake_failures_;
   prometheus::Family<prometheus::Counter>& http_requests_;
   ParallelismMetrics parallelism_;
+  ModelRunMetrics model_runs_;
 };
 
 }  // namespace posestream::server

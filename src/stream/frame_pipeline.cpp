@@ -165,6 +165,7 @@ FrameResult FramePipeline::run(const vision::Image& image, std::int64_t timestam
     result.people.clear();
     result.error = error.what();
   }
+  result.timing.poses = result.people.empty() ? (result.pose ? 1 : 0) : static_cast<int>(result.people.size());
   result.timing.total_ms = milliseconds_since(start);
   return result;
 }
@@ -220,6 +221,7 @@ void FramePipeline::track_pose(const vision::Image& image, std::int64_t timestam
   result.timing.pose_landmarks_ms = timing.landmarks_ms;
   result.timing.pose_smoothing_ms = timing.smoothing_ms;
   result.timing.pose_detector_runs = timing.detector_ran ? 1 : 0;
+  result.timing.pose_landmark_runs = timing.landmarks_ran ? 1 : 0;
 }
 
 // The hands stage after the pose, with the tracked ROIs' runs already done if `tracked_runs` holds them.

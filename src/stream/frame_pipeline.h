@@ -104,7 +104,9 @@ struct FrameTiming {
   int pose_detector_runs = 0;
   int palm_detector_runs = 0;
   int hand_landmark_runs = 0;
-  int pose_landmark_runs = 0;  // num_poses > 1: pose landmark model runs, one per person tried (pose::PeopleTiming). Else 0.
+  // Pose landmark model runs: one per person tried with num_poses > 1 (pose::PeopleTiming), else 0 or 1.
+  int pose_landmark_runs = 0;
+  int poses = 0;  // People in the answer (num_poses 1: 0 or 1).
   bool concurrent = false;  // Pose and the tracked hands ran side by side (PipelineOptions::concurrent_stages).
   // Filled by the Scheduler (stream/parallelism.h): whether the frame ran on the inference pool and its
   // helper ("parallel") or on its worker's thread alone ("single"), and how long the threads that ran it

@@ -49,7 +49,9 @@ TEST_F(Http, MetricsInPrometheusTextFormat) {
   for (const char* name : {"# TYPE posestream_frames_total counter", "posestream_frames_total{outcome=\"lost\"}",
                            "# TYPE posestream_stage_seconds histogram", "posestream_end_to_end_seconds_bucket",
                            "posestream_sessions ", "posestream_queue_depth{queue=\"worker\"}",
-                           "posestream_write_queue_bytes "}) {
+                           "posestream_write_queue_bytes ", "# TYPE posestream_model_runs_total counter",
+                           "posestream_model_runs_total{model=\"pose_detector\"}",
+                           "posestream_poses_per_frame_bucket"}) {
     EXPECT_NE(reply.body.find(name), std::string::npos) << name;
   }
   // The server's resident memory: a loaded model set alone is megabytes.

@@ -91,6 +91,8 @@ TEST_P(PipelineOnPhoto, GivesPoseAndHandsNearMediaPipeWithTimings) {
   EXPECT_GE(timing.total_ms, timing.decode_ms + timing.pose_ms + timing.hands_ms);
   EXPECT_EQ(timing.queue_ms, 0);  // The Session's to fill.
   EXPECT_EQ(timing.pose_detector_runs, 1);  // IMAGE mode runs it on every frame.
+  EXPECT_EQ(timing.pose_landmark_runs, 1);
+  EXPECT_EQ(timing.poses, 1);
   EXPECT_EQ(timing.palm_detector_runs, 0) << "with a pose in view the wrists place the hands";
   EXPECT_GE(timing.hand_landmark_runs, static_cast<int>(result.hands.size()));
 }
@@ -106,6 +108,8 @@ TEST(FramePipeline, WithoutPoseTheHandsUseThePalmDetector) {
   EXPECT_FALSE(result.pose.has_value());
   EXPECT_EQ(result.timing.pose_ms, 0);
   EXPECT_EQ(result.timing.pose_detector_runs, 0);
+  EXPECT_EQ(result.timing.pose_landmark_runs, 0);
+  EXPECT_EQ(result.timing.poses, 0);
   EXPECT_EQ(result.timing.palm_detector_runs, 1);
   EXPECT_GT(result.timing.hands_ms, 0);
 }

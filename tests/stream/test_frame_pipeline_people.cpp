@@ -78,6 +78,7 @@ TEST(PipelinePeople, MultiSequenceGivesStableIdsAndEachHandToTheNearestWristsPer
     EXPECT_GE(result.people.size(), 2u) << "frame " << i;
     EXPECT_LE(result.people.size(), 4u) << "frame " << i;
     EXPECT_GE(result.timing.pose_landmark_runs, static_cast<int>(result.people.size())) << "frame " << i;
+    EXPECT_EQ(result.timing.poses, static_cast<int>(result.people.size())) << "frame " << i;
     EXPECT_EQ(result.timing.palm_detector_runs, 0) << "frame " << i << ": people in view place the hands";
     detector_runs += result.timing.pose_detector_runs;
     std::set<std::int64_t> ids;
