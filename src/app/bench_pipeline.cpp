@@ -63,12 +63,11 @@ struct Sample {
   stream::FrameTiming timing;
   double total_cpu = 0;  // The calling thread's CPU time: what the frame cost without the machine's other load.
   double total_process_cpu = 0;  // All threads' CPU time, the inference pool's included.
-  bool landmarks_ran = false;
   bool pose_found = false;
   std::size_t hands_found = 0;
 
   double invocations(const InvokeTimes& invoke) const {
-    return timing.pose_detector_runs * invoke.pose_detector + (landmarks_ran ? invoke.pose_landmarks : 0) +
+    return timing.pose_detector_runs * invoke.pose_detector + timing.pose_landmark_runs * invoke.pose_landmarks +
            timing.palm_detector_runs * invoke.palm_detector + timing.hand_landmark_runs * invoke.hand_landmarks;
   }
 };
@@ -98,10 +97,6 @@ std::filesystem::path default_image(const std::filesystem::path& models_dir) {
 Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_us, stream::StreamState& state,
                  stream::FramePipeline& pipeline) {
   Sample sample;
-  // The landmark model runs on a ROI tracked from the last frame, or after the detector found a pose; a
-  // detection whose landmarks then fail the presence test is not seen here, which can only undercount
-  // invocations (overstate the overhead).
-  const bool tracked_roi = !state.config.static_image_mode && state.pose.previous_roi.has_value();
   const double start_cpu = thread_cpu_ms();
   const double start_process_cpu = process_cpu_ms();
   const stream::FrameResult result = pipeline.run(bytes, timestamp_us, state);
@@ -109,7 +104,6 @@ Sample run_frame(const std::vector<std::uint8_t>& bytes, std::int64_t timestamp_
   sample.total_process_cpu = process_cpu_ms() - start_process_cpu;
   if (!result.ok()) throw std::runtime_error("bench pipeline: " + result.error);
   sample.timing = result.timing;
-  sample.landmarks_ran = tracked_roi || result.pose.has_value();
   sample.pose_found = result.pose.has_value();
   sample.hands_found = result.hands.size();
   return sample;
@@ -196,7 +190,7 @@ nlohmann::ordered_json counts_json(const std::vector<Sample>& samples) {
   std::size_t hands_found = 0;
   for (const Sample& sample : samples) {
     detector += sample.timing.pose_detector_runs;
-    landmarks += sample.landmarks_ran ? 1 : 0;
+    landmarks += sample.timing.pose_landmark_runs;
     palm += sample.timing.palm_detector_runs;
     hand_landmarks += sample.timing.hand_landmark_runs;
     frames_with_pose += sample.pose_found ? 1 : 0;
