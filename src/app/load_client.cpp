@@ -188,6 +188,11 @@ void LoadStream::on_result(const nlohmann::json& answer) {
     stats_.pipeline_ms.push_back(timing->value("total", 0.0) - timing->value("queue", 0.0));
     stats_.server_total_ms.push_back(timing->value("total", 0.0));
   }
+  if (const auto people = answer.find("people"); people != answer.end() && people->is_array()) {
+    stats_.people += people->size();
+  } else if (const auto pose = answer.find("pose"); pose != answer.end() && pose->is_object()) {
+    ++stats_.people;
+  }
   if (last_result_ && sequence <= *last_result_) ++stats_.results_out_of_order;
   last_result_ = sequence;
   record(sequence, "result");

@@ -73,6 +73,7 @@ struct LoadStats {
   std::map<std::string, std::uint64_t> answers;   // "result", "late", ..., "error".
   std::uint64_t answered_twice = 0;        // A number answered more than once on one connection.
   std::uint64_t results_out_of_order = 0;  // A result below an earlier result's sequence (one connection).
+  std::uint64_t people = 0;  // People in results: each `people` list's size (num_poses > 1), else a pose is 1.
   std::uint64_t unanswered = 0;            // Sent on the last connection, no answer when the stream closed.
   std::uint64_t unanswered_at_drop = 0;    // Sent on a connection that dropped, no answer before it did.
   std::uint64_t reconnects = 0;            // Connections opened after the first.

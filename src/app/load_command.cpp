@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/load_client.h"
 #include "app/load_report.h"
+#include "pose/people.h"
 
 namespace posestream::app {
 namespace {
@@ -29,6 +30,7 @@ struct LoadFlags {
   std::string pose;
   std::string hands;
   std::string drop_policy;
+  int num_poses = 0;  // 0: not sent (the server's default, 1).
   std::string protocol = "ws";
   std::string token_file;
   std::string ca_file;
@@ -129,6 +131,7 @@ std::optional<std::string> config_message(const LoadFlags& flags) {
   if (!flags.pose.empty()) config["pose"] = flags.pose;
   if (!flags.hands.empty()) config["hands"] = flags.hands;
   if (!flags.drop_policy.empty()) config["drop_policy"] = flags.drop_policy;
+  if (flags.num_poses > 0) config["num_poses"] = flags.num_poses;
   if (config.size() == 1) return std::nullopt;
   return config.dump();
 }
@@ -189,6 +192,8 @@ void add_load(CLI::App& app) {
   command.add_option("--pose", flags->pose, "Send a config first: pose lite|full|heavy|off");
   command.add_option("--hands", flags->hands, "Send a config first: hands lite|full|off");
   command.add_option("--drop-policy", flags->drop_policy, "Send a config first: latest|all");
+  command.add_option("--num-poses", flags->num_poses, "Send a config first: up to N people per frame")
+      ->check(CLI::Range(1, pose::kMaxNumPoses));
   command.add_option("--protocol", flags->protocol,
                      "ws: PSF1 frames on /ws; socketio-binary | socketio-dataurl: Socket.IO `frame` events over "
                      "WebSocket at /socket.io/ (or the URL's path), the image an attachment or a data URL")

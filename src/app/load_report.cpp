@@ -48,6 +48,7 @@ void add_stats(LoadStats& total, const LoadStats& stats) {
   total.frames_skipped_disconnected += stats.frames_skipped_disconnected;
   total.answered_twice += stats.answered_twice;
   total.results_out_of_order += stats.results_out_of_order;
+  total.people += stats.people;
   total.unanswered += stats.unanswered;
   total.unanswered_at_drop += stats.unanswered_at_drop;
   total.reconnects += stats.reconnects;
@@ -82,6 +83,7 @@ nlohmann::json summarize(const LoadRunInfo& run, const std::vector<std::shared_p
           {"frames_skipped_disconnected", total.frames_skipped_disconnected},
           {"answers", total.answers},
           {"throughput_results_per_s", results / run.duration_s},
+          {"people_per_result", results > 0 ? static_cast<double>(total.people) / results : 0.0},
           {"latency_ms",
            {{"p50", percentile(total.latency_ms, 0.50)},
             {"p95", percentile(total.latency_ms, 0.95)},
@@ -109,7 +111,8 @@ void print_text(const nlohmann::json& report) {
   std::cout << "frames sent " << report["frames_sent"] << " (skipped " << report["frames_skipped"]
             << ", while disconnected " << report["frames_skipped_disconnected"] << "); answers:";
   for (const auto& [kind, count] : report["answers"].items()) std::cout << " " << kind << " " << count;
-  std::cout << "\nthroughput " << report["throughput_results_per_s"].get<double>() << " results/s\n";
+  std::cout << "\nthroughput " << report["throughput_results_per_s"].get<double>() << " results/s, "
+            << report["people_per_result"].get<double>() << " people per result\n";
   const auto& latency = report["latency_ms"];
   std::printf("latency send->result ms: p50 %.1f  p95 %.1f  p99 %.1f  mean %.1f  max %.1f\n",
               latency["p50"].get<double>(), latency["p95"].get<double>(), latency["p99"].get<double>(),

@@ -1,5 +1,6 @@
-// Black-box test of `posestream load --reconnect`: the server is drained (SIGTERM) mid-stream and a new
-// one started on the same port; every stream must continue there, with honest per-connection counts.
+// Black-box tests of `posestream load` against real servers. --reconnect: the server is drained (SIGTERM)
+// mid-stream and a new one started on the same port; every stream must continue there, with honest
+// per-connection counts. --num-poses: the config asks for several people and the report counts them.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <string>
 #include <thread>
@@ -162,6 +164,28 @@ TEST(LoadReconnect, WithoutTheFlagADrainEndsTheStream) {
   ASSERT_EQ(stream["connections"].size(), 1u);
   EXPECT_TRUE(stream["server_close"].get<std::string>().starts_with("1012")) << stream["server_close"];
   EXPECT_EQ(stream["unanswered"], 0);
+}
+
+// A photo of three people (MediaPipe's pose full finds 3: ../shared/golden/multi/summary.json): with
+// --num-poses 4 the answers carry several people, without it one pose at most.
+TEST(LoadPeople, NumPosesAsksForSeveralPeopleAndTheReportCountsThem) {
+  const std::filesystem::path image =
+      testing::shared_dir() / "golden" / "multi" / "images" / "coco_000000000241.jpg";
+  if (!std::filesystem::exists(image)) GTEST_SKIP() << image << " is missing";
+  const int port = free_port();
+  const pid_t server = start_server(port);
+  ASSERT_GT(server, 0);
+  const std::string load = std::string(POSESTREAM_BINARY) + " load --url ws://127.0.0.1:" + std::to_string(port) +
+                           "/ws --streams 1 --fps 5 --duration 2 --pose full --hands off --json --input '" +
+                           image.string() + "'";
+  const json several = json::parse(run_capture(load + " --num-poses 4"), nullptr, false);
+  const json one = json::parse(run_capture(load), nullptr, false);
+  stop_server(server);
+  ASSERT_TRUE(several.is_object() && one.is_object());
+  ASSERT_GT(several["answers"]["result"], 0);
+  EXPECT_GE(several["people_per_result"].get<double>(), 2.0);
+  EXPECT_LE(several["people_per_result"].get<double>(), 4.0);
+  EXPECT_EQ(one["people_per_result"].get<double>(), 1.0);
 }
 
 }  // namespace
