@@ -101,10 +101,11 @@ class Workspace {
 // `workspace`, or a new Workspace when it is null (for runtimes that share one among themselves only).
 std::shared_ptr<Workspace> own_if_null(std::shared_ptr<Workspace> workspace);
 
-// Arithmetic of the convolutions. kInt8 is dynamic-range quantization: each 1x1 CONV_2D's filter is
-// quantized to int8 per output channel at runtime creation, its input to int8 per pixel as the runtime
-// runs (no calibration), and it accumulates in int32 on XNNPACK's VNNI kernels; its output, wider and
-// depthwise convolutions and every other op stay float32 (xnn_convolution.cpp).
+// Arithmetic of the convolutions. kInt8 is dynamic-range quantization: each 1x1 CONV_2D with at least 96
+// output channels has its filter quantized to int8 per output channel at runtime creation, its input to
+// int8 per pixel as the runtime runs (no calibration), and accumulates in int32 on XNNPACK's VNNI kernels;
+// its output, narrower 1x1, wider and depthwise convolutions and every other op stay float32
+// (xnn_convolution.cpp).
 enum class Precision { kFloat32, kInt8 };
 const char* precision_name(Precision precision);  // "f32", "int8"
 

@@ -19,11 +19,12 @@ HandModels load_hand_models(const std::filesystem::path& models_dir, HandModel v
 }
 
 void set_precision(HandModels& models, engine::Precision requested) {
-  // Measured on the golden photos and the tracked sequence (docs/PERFORMANCE.md, "int8"). Only
-  // hand_landmark_lite keeps every gate in int8. In int8 the full landmark model kept a second, spurious
-  // hand on one sequence frame; the lite palm detector lost the hand on four sequence frames; the full
-  // palm detector missed a hand MediaPipe finds (messi5) and flipped a handedness near 0.5.
-  const bool int8 = requested == engine::Precision::kInt8 && models.variant == HandModel::lite;
+  // Measured on the golden photos and the tracked sequence (docs/PERFORMANCE.md, "int8"). Both landmark
+  // models keep every gate in int8 (the full one since only 1x1 convolutions of 96 or more output channels
+  // run int8; with all of them it kept a second, spurious hand on one sequence frame). The palm detectors
+  // do not: in int8 the lite one lost the hand on sequence frames, the full one flipped a handedness near
+  // 0.5 (gesture_rock_18e2) and failed the tracked sequence's gates too.
+  const bool int8 = requested == engine::Precision::kInt8;
   models.palm_detector_precision = engine::Precision::kFloat32;
   models.landmarks_precision = int8 ? engine::Precision::kInt8 : engine::Precision::kFloat32;
 }
