@@ -27,7 +27,6 @@ void WebSocketSession<Stream>::log_answer(const stream::Answer& answer) const {
   if (const auto* result = std::get_if<stream::ResultAnswer>(&answer)) {
     const stream::FrameResult& frame = result->result;
     const stream::FrameTiming& timing = frame.timing;
-    const std::size_t poses = frame.pose ? 1 : frame.people.size();
     std::size_t hands = frame.hands.size();
     for (const stream::PersonResult& person : frame.people) hands += person.hands.size();
     // The model runs explain most of a slow frame: a pose detector run, or extra hand landmark runs.
@@ -37,7 +36,7 @@ void WebSocketSession<Stream>::log_answer(const stream::Answer& answer) const {
         id_, result->sequence, timing.decode_ms, timing.pose_ms, timing.hands_ms, timing.total_ms,
         timing.reorder_ms + timing.queue_ms, timing.parallel ? "parallel" : "single", timing.cpu_wait_ms,
         timing.pose_detector_runs, timing.palm_detector_runs,
-        timing.hand_landmark_runs, poses, hands);
+        timing.hand_landmark_runs, timing.poses, hands);
     return;
   }
   const auto& dropped = std::get<stream::DroppedAnswer>(answer);
