@@ -39,7 +39,7 @@ Window2D window(const SubgraphBuilder& builder, const Operation& operation, int3
 // channel. Under about 96 output channels the conversion ate the gain (`bench models --precision f32
 // int8` with thresholds 0, 48, 64, 96, 128, 192, synthetic inputs: hand_landmark_lite 0.92x the speed of
 // f32 with every 1x1 convolution in int8, 1.05-1.08x from 96 up; pose_landmark_lite 0.89x and 1.08-1.19x).
-constexpr int32_t kInt8MinOutputChannels = 96;
+constexpr size_t kInt8MinOutputChannels = 96;
 
 // A 1x1 CONV_2D with stride 1 and no padding is a matrix product over pixels. In int8 it becomes a fully
 // connected node whose input is quantized per pixel, not per image: a pixel's channels share a scale, so
@@ -79,7 +79,7 @@ void define_conv_2d(SubgraphBuilder& builder, const Operation& operation) {
   // Dynamic-range int8 (engine.h, Precision) for the wide 1x1 convolutions, the bulk of these models'
   // work; narrow ones and wider kernels (the first layer's 3x3 on the image) stay float32.
   if (builder.precision() == Precision::kInt8 && is_pointwise(filter, options, w, groups) &&
-      filter[0] >= kInt8MinOutputChannels) {
+      output_channels >= kInt8MinOutputChannels) {
     define_int8_pointwise(builder, operation);
     return;
   }
