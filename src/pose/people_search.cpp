@@ -83,16 +83,17 @@ std::vector<vision::NormalizedRect> search_tiles_in_turn(const vision::Image& im
                                                          const PeopleOptions& options, NewcomerSearchTimes& times) {
   const std::vector<SearchTile> tiles = search_tiles({image.width, image.height});
   const int runs = std::min(options.newcomer_tile_runs, static_cast<int>(tiles.size()));
+  const auto newcomers_on = [&](const SearchTile& view) {
+    return newcomers_among(detect_on_tile(image, view, runtimes, options, times), tracked_rois, max_new, options);
+  };
   if (hint) {
-    std::vector<vision::NormalizedRect> found =
-        newcomers_among(detect_on_tile(image, *hint, runtimes, options, times), tracked_rois, max_new, options);
+    std::vector<vision::NormalizedRect> found = newcomers_on(*hint);
     if (!found.empty()) return found;
   }
   for (int run = 0; run < runs; ++run) {
     const SearchTile& tile = tiles[state.next_tile % tiles.size()];
     state.next_tile = (state.next_tile + 1) % tiles.size();
-    std::vector<vision::NormalizedRect> found =
-        newcomers_among(detect_on_tile(image, tile, runtimes, options, times), tracked_rois, max_new, options);
+    std::vector<vision::NormalizedRect> found = newcomers_on(tile);
     if (!found.empty()) return found;
   }
   return {};
